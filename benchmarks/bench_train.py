@@ -29,8 +29,8 @@ def fastai_rate(cfg, steps):
 def bare_rate(cfg, dls, steps):
     dev = pick_device(cfg.device)
     model = freeze_early(create_model(cfg.model_type, cfg.encoder, cfg.dim, cfg.pretrained), cfg.frozen_blocks).to(dev).train()
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.01)
-    loss_fn = ContrastiveLoss(); it = iter(dls.train); n = 0
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.01)   # fastai's Adam: decoupled wd
+    loss_fn = ContrastiveLoss(); n = 0
     while True:
         for x1, x2, y in dls.train:
             if n == 3: t0 = time.perf_counter()
