@@ -7,11 +7,11 @@ Docs: https://clothembed.github.io/clothembed/losses.html.md"""
 # %% auto #0
 __all__ = ['ContrastiveLoss', 'InfoNCELoss', 'get_loss']
 
-# %% ../nbs/03_losses.ipynb #ec9d078e
+# %% ../nbs/03_losses.ipynb #0a2265a1
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/03_losses.ipynb #17b7bbeb
+# %% ../nbs/03_losses.ipynb #6f42cb54
 class ContrastiveLoss(nn.Module):
     "Contrastive loss of pairs `pred` (batch, 2, dim) with `same` flags `y`"
     def __init__(self, margin:float=math.sqrt(0.2)):
@@ -22,7 +22,7 @@ class ContrastiveLoss(nn.Module):
         d = d2.clamp_min(1e-12).sqrt()
         return (y * d2 + (1 - y) * (self.margin - d).clamp_min(0).pow(2)).sum() / (2 * len(y))
 
-# %% ../nbs/03_losses.ipynb #c00802b7
+# %% ../nbs/03_losses.ipynb #63650d6e
 class InfoNCELoss(nn.Module):
     "Symmetric in-batch NT-Xent over the positive pairs of a batch; `temperature` scales the cosine similarities"
     def __init__(self, temperature:float=0.1):
@@ -35,7 +35,7 @@ class InfoNCELoss(nn.Module):
         idx = torch.arange(len(a), device=a.device)[pos]
         return (F.cross_entropy(logits[pos], idx) + F.cross_entropy(logits.T[pos], idx)) / 2
 
-# %% ../nbs/03_losses.ipynb #5aa5ca86
+# %% ../nbs/03_losses.ipynb #c9b6884d
 def get_loss(name:str='contrastive', temperature:float=0.1):
     "A loss by name: contrastive or infonce"
     if name == 'contrastive': return ContrastiveLoss()
