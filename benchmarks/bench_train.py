@@ -32,7 +32,8 @@ def bare_rate(cfg, dls, steps):
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.01)   # fastai's Adam: decoupled wd
     loss_fn = ContrastiveLoss(); n = 0
     while True:
-        for x1, x2, y in dls.train:
+        for b in dls.train:
+            x1, x2, y = (t.as_subclass(torch.Tensor) for t in b)   # plain tensors, as a bare loop has
             if n == 3: t0 = time.perf_counter()
             loss = loss_fn(model(x1, x2), y); loss.backward(); opt.step(); opt.zero_grad(); n += 1
             if n == steps + 3:
