@@ -63,4 +63,4 @@ def test_killed_run_resumes(work):
     epoch = json.loads(ck.read_text())['epoch']; assert epoch >= 1
     r = run(TRAIN, *args, '--epochs', str(epoch + 1), cwd=work)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert f'resuming' in r.stdout and json.loads(ck.read_text())['epoch'] == epoch + 1
+    assert 'resuming' in r.stdout and json.loads(ck.read_text())['epoch'] == epoch + 1
