@@ -6,31 +6,29 @@ Docs: https://clothembed.github.io/clothembed/bench.html.md"""
 
 # %% ../nbs/10_bench.ipynb #84f7e589
 from __future__ import annotations
-import json, os, time, tempfile
-from dataclasses import asdict
+import json, os, time
 from pathlib import Path
 import numpy as np
 import torch
-from fastcore.script import call_parse, bool_arg
-from .synth import load_ground_truth, run_cli
-from .data import deepfashion2, simplicity, qmul, ItemStore, DataError, write_json
+from .core import write_json, write_text, run_cli
+from .synth import load_ground_truth
+from .data import ItemStore, dataset_items, DF2_MODES
 from .models import create_backbone
 from .train import TrainConfig, train, default_data, load_model, ckpt_file
 from .predict import embed
-from .metrics import retrieval_metrics, attribute_agreement, shape_bias, texture_leakage, cross_domain_recall
+from .metrics import METRICS, evaluate_embedding, cross_domain_recall
 
 # %% auto #0
-__all__ = ['QMUL_DEFAULT', 'SETTINGS', 'eval_sets', 'evaluate', 'raw_pixels', 'imagenet_features', 'contenders', 'evaluate_run',
-           'find_qmul', 'qmul_bench', 'run_bench', 'bench_markdown', 'bench_cli']
+__all__ = ['evaluate', 'QMUL_DEFAULT', 'SETTINGS', 'eval_sets', 'raw_pixels', 'imagenet_features', 'contenders', 'evaluate_run',
+           'find_qmul', 'qmul_bench', 'run_bench', 'bench_markdown', 'bench_main', 'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
     "Item sets and ground-truth labels of a synthetic split"
     root = Path(root).resolve(); gt = load_ground_truth(root)
     key = lambda it: str(Path(it['path']).resolve().relative_to(root))
-    sets = {m: deepfashion2(root / 'deepfashion2', split, m) for m in ('color_mask_crop', 'color_crop', 'grayscale_mask')}
-    sets['natural_image'] = simplicity(root / 'simplicity' / split, 'natural_image')
-    sets['line_drawing'] = simplicity(root / 'simplicity' / split, 'line_drawing')
+    sets = {m: dataset_items('deepfashion', root, split, m) for m in DF2_MODES}
+    sets.update({m: dataset_items('simplicity', root, split, m) for m in ('natural_image', 'line_drawing')})
     labels = {}
     for m, s in sets.items():
         if m == 'line_drawing': labels[m] = dict(group=s.groups); continue
@@ -40,18 +38,7 @@ def eval_sets(root, split:str='validation'):
     return sets, labels
 
 # %% ../nbs/10_bench.ipynb #3ed73684
-def evaluate(X:np.ndarray, lab:dict, Xd:np.ndarray=None, dgroups=None):
-    "All structure/texture metrics of photo embeddings `X` (and photo <-> drawing recall when drawing embeddings `Xd` are given)"
-    r = retrieval_metrics(X, lab['design'], ks=(1, 10))
-    sb, n = shape_bias(X, lab['design'], lab['texture'])
-    out = dict(precision_at_1=r['precision@1'], recall_at_10=r['recall@10'], map_at_r=r['MAP@R'], shape_bias=sb, cue_conflict_trials=n,
-               texture_leakage=texture_leakage(X, lab['design'], lab['texture']),
-               attributes={k: v['agreement'] for k, v in attribute_agreement(X, [{k: (v if not isinstance(v, list) else ','.join(v)) for k, v in a.items()} for a in lab['attrs']]).items()})
-    if Xd is not None:
-        p2d = cross_domain_recall(X, lab['group'], Xd, dgroups); d2p = cross_domain_recall(Xd, dgroups, X, lab['group'])
-        out.update(photo_to_drawing_r1=p2d['recall@1'], photo_to_drawing_r10=p2d['recall@10'],
-                   drawing_to_photo_r1=d2p['recall@1'], drawing_to_photo_r10=d2p['recall@10'])
-    return out
+evaluate = evaluate_embedding   # every metric of `clothembed.metrics.METRICS`
 
 # %% ../nbs/10_bench.ipynb #7ee23ee1
 def _unit(X): X = X - X.mean(0, keepdims=True); return (X / np.linalg.norm(X, axis=1, keepdims=True).clip(1e-8)).astype(np.float32)
@@ -83,7 +70,7 @@ def contenders(best:dict=None):
 def evaluate_run(ck, sets, labels, progress=False):
     "Metrics of a trained checkpoint on the evaluation sets"
     model, meta = load_model(ck); size = meta['size']
-    mode = meta['dset_mode'] if meta['dataset_name'] == 'deepfashion' else 'natural_image'
+    mode = meta['dset_mode'] if meta['dset_mode'] in sets else 'natural_image'
     X = embed(model, ItemStore(sets[mode], size, progress=False), 1, progress=progress)
     Xd = embed(model, ItemStore(sets['line_drawing'], size, progress=False), 2 if meta['model_type'] == 'dual' else 1, progress=progress)
     return evaluate(X, labels[mode], Xd, labels['line_drawing']['group'])
@@ -103,12 +90,12 @@ def qmul_bench(root, category:str, out, quiet=True, **kw):
                                 qmul_category=category, out=str(out)), **kw})
     t0 = time.time(); train(cfg, restore=False, quiet=quiet); secs = time.time() - t0
     model, meta = load_model(ckpt_file(cfg))
-    sk, ed = qmul(root, category, 'test', 'line_drawing'), qmul(root, category, 'test', 'natural_image')
+    sk, ed = (dataset_items('qmul', root, 'test', m, category=category) for m in ('line_drawing', 'natural_image'))
     st = lambda s, z: ItemStore(s, z, progress=False)
     acc = lambda Xs, Xe: cross_domain_recall(Xs, sk.groups, Xe, ed.groups, ks=(1, 10))
     res = dict(model=acc(embed(model, st(sk, cfg.size), 2, progress=False), embed(model, st(ed, cfg.size), 1, progress=False)),
                raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, cfg.size), imagenet_features(ed, cfg.size)))
-    return dict(category=category, test_pairs=len(sk), train_seconds=round(secs, 1), config={k: v for k, v in asdict(cfg).items() if k in kw}, **res)
+    return dict(category=category, test_pairs=len(sk), train_seconds=round(secs, 1), config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
 
 # %% ../nbs/10_bench.ipynb #d41f27e8
 SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64, epochs=8, bs=64), qmul=dict(size=96, epochs=10, bs=32, frozen_blocks=2, loss='infonce', model_type='siamese')),
@@ -137,13 +124,11 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
     elif q is not None:
         for c in ('shoes', 'chairs'):
             progress(f"QMUL {c}"); res['qmul'][c] = qmul_bench(q, c, out, **s['qmul'])
-    write_json(res, out / 'bench.json'); (out / 'bench.md').write_text(bench_markdown(res))
+    write_json(res, out / 'bench.json', indent=1); write_text(bench_markdown(res), out / 'bench.md')
     return res
 
 # %% ../nbs/10_bench.ipynb #79f19b9e
-_COLS = [('precision_at_1', 'P@1'), ('recall_at_10', 'R@10'), ('map_at_r', 'MAP@R'), ('shape_bias', 'shape bias'),
-         ('texture_leakage', 'texture leakage'), ('photo_to_drawing_r1', 'photo→drawing R@1'), ('photo_to_drawing_r10', 'R@10'),
-         ('drawing_to_photo_r1', 'drawing→photo R@1')]
+_COLS = [(k, v[0]) for k, v in METRICS.items()]
 
 def bench_markdown(res:dict) -> str:
     "The benchmark as Markdown tables"
@@ -164,23 +149,21 @@ def bench_markdown(res:dict) -> str:
                  '| category | test pairs | ours acc@1 | ours acc@10 | raw pixels acc@1 | ImageNet Lite0 acc@1 | Yu et al. 2016 acc@1 | train s |', '|---|---|---|---|---|---|---|---|']
         pub = dict(shoes=0.39, chairs=0.69)
         for c, q in res['qmul'].items():
-            rows.append(f"| {c} | {q['test_pairs']} | {f(q['model']['recall@1'])} | {f(q['model']['recall@10'])} | {f(q['raw_pixels']['recall@1'])} | "
-                        f"{f(q['imagenet_lite0']['recall@1'])} | {pub[c]:.2f} | {q['train_seconds']} |")
+            rows.append(f"| {c} | {q['test_pairs']} | {f(q['model']['recall_at_1'])} | {f(q['model']['recall_at_10'])} | {f(q['raw_pixels']['recall_at_1'])} | "
+                        f"{f(q['imagenet_lite0']['recall_at_1'])} | {pub[c]:.2f} | {q['train_seconds']} |")
     elif res.get('qmul'): rows += ['', f"QMUL: {res['qmul']}"]
     return '\n'.join(rows) + '\n'
 
 # %% ../nbs/10_bench.ipynb #5d47ed6a
-@call_parse
-def _bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minutes)
-                out:str='bench', # output folder: bench.json, bench.md, checkpoints
-                data_root:str=None, # a synthetic dataset (default: the embedded one for the setting)
-                qmul_root:str=None, # the QMUL folder (default: ../shared/data/qmul_sbir when present)
-                qmul:bool_arg=True): # run the QMUL part
+def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minutes)
+               out:str='bench', # output folder: bench.json, bench.md, checkpoints
+               data_root:str=None, # a synthetic dataset (default: the embedded one for the setting)
+               qmul_root:str=None, # the QMUL folder (default: ../shared/data/qmul_sbir when present)
+               qmul:bool=True): # run the QMUL part
     "Benchmark structure against texture (and QMUL sketch retrieval); writes bench.json and bench.md"
-    try: res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul)
-    except (DataError, ValueError, FileNotFoundError) as e: raise SystemExit(f"clothembed-bench: error: {e}")
+    res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul)
     print(bench_markdown(res)); print(f"wrote {Path(out) / 'bench.json'} and {Path(out) / 'bench.md'}")
 
-def bench_cli():
+def bench_cli(argv=None):
     "Entry point of `clothembed-bench`"
-    run_cli(_bench_main)
+    run_cli(bench_main, argv, prog='clothembed-bench')

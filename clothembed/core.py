@@ -14,9 +14,9 @@ from fastcore.docments import docments
 from fastcore.script import bool_arg
 
 # %% auto #0
-__all__ = ['DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name', 'atomic_path', 'write_text',
-           'write_json', 'read_json', 'save_npy', 'sweep_tmp', 'cache_dir', 'pick_device', 'seed_everything',
-           'cli_parser', 'run_cli']
+__all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
+           'atomic_path', 'write_text', 'write_json', 'read_json', 'save_npy', 'sweep_tmp', 'ensure_writable',
+           'cache_dir', 'pick_device', 'seed_everything', 'cli_parser', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -93,6 +93,18 @@ def sweep_tmp(folder, recurse:bool=False) -> list:
         except OSError: pass
     return gone
 
+def ensure_writable(folder, need:int=0) -> Path:
+    "Create `folder` if needed and check that a file can be written there with `need` bytes free; else an `OSError` naming it"
+    import shutil
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    probe = tmp_name(folder / 'write-probe')
+    try: probe.write_bytes(b'x')
+    except OSError as e: raise OSError(e.errno, e.strerror, str(folder)) from None
+    finally: probe.unlink(missing_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < need: raise OSError(errno.ENOSPC, f"No space left on device ({free >> 20} MiB free, {need >> 20} MiB needed)", str(folder))
+    return folder
+
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -100,6 +112,8 @@ def _alive(pid:int) -> bool:
     return True
 
 # %% ../nbs/00_core.ipynb #15e24c07
+IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])   # mean and std of ImageNet's RGB images in [0, 1]
+
 def cache_dir() -> Path:
     "Where indexes, preprocessed items and the default dataset live: `$CLOTHEMBED_CACHE` or `~/.cache/clothembed`"
     return Path(os.environ.get('CLOTHEMBED_CACHE', Path.home() / '.cache' / 'clothembed'))

@@ -7,6 +7,8 @@ Docs: https://clothembed.github.io/clothembed/data.html.md"""
 # %% ../nbs/02_data.ipynb #2a896204
 from __future__ import annotations
 import json, hashlib, os, random, tempfile
+from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,7 +17,7 @@ from fastcore.basics import ifnone
 from fastcore.foundation import L
 from fastprogress.fastprogress import progress_bar
 from fastai.data.core import TfmdLists, TfmdDL, DataLoaders
-from fastai.torch_core import TensorImage, TensorCategory, show_image
+from fastai.torch_core import TensorImage, TensorCategory, TensorBase, show_image
 from fastai.vision.core import PILImage
 from fastai.vision.augment import Resize, ResizeMethod, PadMode
 from fastai.data.transforms import IntToFloatTensor, Normalize
@@ -23,13 +25,15 @@ from fastai.vision.data import get_grid
 from fastai.imports import dispatch
 from fasttransform import Transform
 from fastcore.basics import fastuple
-from .core import DataError, read_json, write_json, cache_dir
+from .core import DataError, IMAGENET_STATS, atomic_path, read_json, write_json, cache_dir
 
 # %% auto #0
-__all__ = ['MODES', 'IMAGE_EXTS', 'IMAGENET_STATS', 'load_image', 'check_mode', 'polygon_mask', 'crop_box', 'apply_mode',
+__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'DATASETS', 'load_image', 'polygon_mask', 'crop_box', 'apply_mode',
            'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files', 'write_detections',
-           'simplicity', 'qmul', 'image_folder', 'ItemStore', 'ImagePair', 'PairTransform', 'NormalizeInt',
-           'normalize_int', 'show_batch', 'pair_dataloaders', 'item_dataloader']
+           'simplicity', 'qmul', 'image_folder', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode',
+           'with_ground_truth', 'dataset_items', 'dataset_sets', 'ItemStore', 'NormalizeInt', 'normalize_int', 'Pool',
+           'Targets', 'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler', 'SampledDL', 'show_batch',
+           'train_dataloaders', 'item_dataloader']
 
 # %% ../nbs/02_data.ipynb #0d843b2a
 def load_image(path) -> Image.Image:
@@ -41,13 +45,11 @@ def load_image(path) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError) as e: raise DataError(f"{path}: cannot read image ({e})") from None
 
 # %% ../nbs/02_data.ipynb #b5faae08
-MODES = {'deepfashion': ('color_mask_crop', 'color_crop', 'grayscale_mask'), 'simplicity': ('natural_image', 'line_drawing'),
-         'qmul': ('natural_image', 'line_drawing'), 'folder': ('natural_image',)}
+DF2_MODES = ('color_mask_crop', 'color_crop', 'grayscale_mask')   # DeepFashion2's modes
+PAIRED_MODES = ('natural_image', 'line_drawing')                  # photo and line-drawing sides of a paired dataset
 
-def check_mode(dataset:str, mode:str):
-    "Raise `DataError` unless `mode` is one that `dataset` supports"
-    if dataset not in MODES: raise DataError(f"unknown dataset {dataset!r}; choose from {sorted(MODES)}")
-    if mode not in MODES[dataset]: raise DataError(f"mode {mode!r} is not supported by {dataset}; choose from {MODES[dataset]}")
+def _check_mode(name, mode, modes):
+    if mode not in modes: raise DataError(f"mode {mode!r} is not supported by {name}; choose from {modes}")
 
 def polygon_mask(segmentation, w, h):
     "Binary mask (PIL 'L', 0/255) of COCO-style polygons `[[x, y, x, y, ...], ...]`"
@@ -69,7 +71,7 @@ def apply_mode(img:Image.Image, item:dict, mode:str, margin:int=10) -> Image.Ima
         if not item.get('bbox'): return img
         x1, y1, x2, y2 = item['bbox']
         return img.crop(crop_box(item['bbox'], w, h, max(4, int(0.04 * max(x2 - x1, y2 - y1)))))
-    if mode not in MODES['deepfashion']: raise DataError(f"unknown mode {mode!r}")
+    if mode not in DF2_MODES: raise DataError(f"unknown mode {mode!r}")
     box = crop_box(item['bbox'], w, h, margin)
     if mode == 'color_crop': return img.crop(box)
     if not item.get('segmentation'): raise DataError(f"{item['path']}: item {item['id']} has no segmentation, which mode {mode!r} needs")
@@ -162,7 +164,7 @@ def deepfashion2(root, # DeepFashion2 root holding `{split}/image` and `{split}/
                  min_items:int=2, # keep garments with at least this many items
                  skip_bad:bool=False): # skip unreadable annotations instead of failing
     "The DeepFashion2 duplicates of `split` as an `ItemSet`"
-    check_mode('deepfashion', mode)
+    _check_mode('deepfashion', mode, DF2_MODES)
     root = Path(root).resolve()
     if not root.exists(): raise DataError(f"{root}: path does not exist")
     if root.suffix == '.json':
@@ -273,7 +275,7 @@ def simplicity(root, # a Simplicity tree, original or plain layout (for the synt
                views:str='principal', # 'principal': each pattern's first figure; 'all': every figure
                skip_bad:bool=False): # skip bad patterns instead of failing
     "Photos or line-drawing figures of a Simplicity tree as an `ItemSet`; a pattern is a group"
-    check_mode('simplicity', mode)
+    _check_mode('simplicity', mode, PAIRED_MODES)
     root = Path(root).resolve()
     if not root.exists(): raise DataError(f"{root}: path does not exist")
     orig = (root / 'pattern_clean_data').is_dir()
@@ -294,7 +296,7 @@ def qmul(root, # folder with `{category}_{sketch,edge}_db_{split}.mat`
          split:str='train', # train or test
          mode:str='line_drawing'): # line_drawing (sketches) or natural_image (edge maps of the photos)
     "A QMUL fine-grained SBIR split as an `ItemSet` held in memory"
-    check_mode('qmul', mode)
+    _check_mode('qmul', mode, PAIRED_MODES)
     from scipy.io import loadmat
     f = Path(root) / f"{category}_{'sketch' if mode == 'line_drawing' else 'edge'}_db_{split}.mat"
     if not f.exists(): raise DataError(f"{f}: file not found")
@@ -311,6 +313,90 @@ def image_folder(root, recurse:bool=True):
     fs = sorted(p for p in (root.rglob('*') if recurse else root.iterdir()) if p.suffix.lower() in IMAGE_EXTS)
     if not fs: raise DataError(f"{root}: no images found ({', '.join(IMAGE_EXTS)})")
     return ItemSet([dict(id=str(p.relative_to(root)), path=str(p), group=None) for p in fs], 'natural_image', f"folder:{root}")
+
+# %% ../nbs/02_data.ipynb #a15c1942
+@dataclass
+class DatasetSpec:
+    "How to read one kind of dataset"
+    name:str # the `--dataset_name` that selects it
+    read:Callable # read(root, split, mode, **opts) -> ItemSet, with `root` already resolved and `split` translated
+    modes:tuple # the modes it supports
+    default_mode:str # the mode training uses when none is given
+    splits:dict=field(default_factory=lambda: {'train': 'train', 'validation': 'validation'}) # split name (and aliases) -> the dataset's own
+    drawing_mode:str=None # the line-drawing mode of a paired photo <-> drawing dataset (None: photos only)
+    subdir:str=None # its folder inside the embedded synthetic dataset
+    doc:str='' # one line for `--help` and the docs
+
+    @property
+    def paired(self) -> bool: return self.drawing_mode is not None
+    def check_mode(self, mode): _check_mode(self.name, mode, self.modes)
+    def split(self, split:str) -> str:
+        if split not in self.splits: raise DataError(f"{self.name} has no split {split!r}; choose from {sorted(self.splits)}")
+        return self.splits[split]
+    def mode_for(self, which:int=1, mode:str=None) -> str:
+        "The mode to embed with encoder `which` (1 photos, 2 line drawings) when `mode` is not given"
+        if mode is not None: self.check_mode(mode); return mode
+        return self.drawing_mode if (int(which) == 2 and self.paired) else self.default_mode
+
+DATASETS = {}
+
+def register_dataset(spec:DatasetSpec) -> DatasetSpec:
+    "Add `spec` to the registry (replacing one of the same name)"
+    DATASETS[spec.name] = spec; return spec
+
+def get_dataset(name:str) -> DatasetSpec:
+    "The registered dataset `name`, or a clear error listing the choices"
+    if name not in DATASETS: raise DataError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+def check_mode(dataset:str, mode:str):
+    "Raise `DataError` unless `mode` is one that `dataset` supports"
+    get_dataset(dataset).check_mode(mode)
+
+def _sub(root:Path, name:str=None):
+    "`root/name` when it exists (the embedded dataset's layout), else `root` itself"
+    return root / name if name and (root / name).is_dir() else root
+
+def with_ground_truth(iset:ItemSet, root) -> ItemSet:
+    "Items of the synthetic dataset at `root` with their `design` and `texture` from its ground truth (unchanged for other data)"
+    root = Path(root).resolve(); gt = root / 'ground_truth.json'
+    if not gt.exists() or iset.arrays is not None: return iset
+    images = read_json(gt)['images']
+    def _gt(it):
+        try: g = images.get(str(Path(it['path']).resolve().relative_to(root)))
+        except ValueError: g = None
+        return {**it, 'design': g['design_id'], 'texture': g['texture_id']} if g else it
+    return ItemSet([_gt(it) for it in iset.items], iset.mode, iset.name, skipped=iset.skipped)
+
+def dataset_items(name:str, # a registered dataset
+                  root, # its folder (or file)
+                  split:str='validation', # train or validation (or an alias the dataset knows)
+                  mode:str=None, # a mode of the dataset (default: its default mode)
+                  **opts) -> ItemSet: # options its reader takes (group_by, skip_bad, views, category, ...)
+    "The items of one split of a dataset in one mode (with design and texture where the data is the synthetic set)"
+    spec = get_dataset(name); mode = spec.mode_for(1, mode)
+    return with_ground_truth(spec.read(_sub(Path(root), spec.subdir), spec.split(split), mode, **opts), root)
+
+def dataset_sets(name:str, root, split:str, mode:str=None, **opts):
+    "`(photos, drawings)` item sets of a split: `drawings` is None for a photo-only dataset"
+    spec = get_dataset(name)
+    a = dataset_items(name, root, split, mode, **opts)
+    return a, (dataset_items(name, root, split, spec.drawing_mode, **opts) if spec.paired else None)
+
+# %% ../nbs/02_data.ipynb #0093ec13
+register_dataset(DatasetSpec('deepfashion', lambda root, split, mode, group_by='pair_style', skip_bad=False, **_:
+                                 deepfashion2(root, split, mode, group_by=group_by, skip_bad=skip_bad),
+                             DF2_MODES, 'grayscale_mask', subdir='deepfashion2', doc='DeepFashion2 photo pairs of one garment'))
+register_dataset(DatasetSpec('simplicity', lambda root, split, mode, views='principal', skip_bad=False, **_:
+                                 simplicity(_sub(root, split), mode, views=views, skip_bad=skip_bad),
+                             PAIRED_MODES, 'natural_image', drawing_mode='line_drawing', subdir='simplicity',
+                             doc='sewing patterns: photos and line-drawing sheets'))
+register_dataset(DatasetSpec('qmul', lambda root, split, mode, category='shoes', **_: qmul(root, category, split, mode),
+                             PAIRED_MODES, 'natural_image', drawing_mode='line_drawing',
+                             splits={'train': 'train', 'validation': 'test', 'test': 'test'},
+                             doc='QMUL fine-grained sketches (line_drawing) and photo edge maps (natural_image)'))
+register_dataset(DatasetSpec('folder', lambda root, split, mode, **_: image_folder(root), ('natural_image',), 'natural_image',
+                             splits={'train': 'train', 'validation': 'validation', 'test': 'test'}, doc='any folder of images (embedding only)'));
 
 # %% ../nbs/02_data.ipynb #de56d718
 class ItemStore:
@@ -330,63 +416,25 @@ class ItemStore:
 
     def _build(self, f, meta, skip_bad, progress):
         rsz = Resize(self.size, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
-        tmp = f.with_name(f".{f.stem}.{os.getpid()}.tmp.npy")
-        arr = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(self.iset), 3, self.size, self.size))   # CHW: batches come out contiguous
         rows, skipped = [], []
-        it = range(len(self.iset))
-        for i in (progress_bar(it, leave=False) if progress and len(self.iset) > 200 else it):
-            try: im = self.iset.image(i)
-            except DataError as e:
-                if not skip_bad: del arr; tmp.unlink(missing_ok=True); raise
-                skipped.append(str(e)); continue
-            arr[len(rows)] = np.asarray(rsz(PILImage(im), split_idx=1)).transpose(2, 0, 1); rows.append(i)
-        arr.flush(); del arr
-        os.replace(tmp, f); write_json(dict(rows=rows, skipped=skipped), meta)
+        with atomic_path(f, '.npy') as tmp:
+            arr = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(self.iset), 3, self.size, self.size))   # CHW: batches come out contiguous
+            it = range(len(self.iset))
+            for i in (progress_bar(it, leave=False) if progress and len(self.iset) > 200 else it):
+                try: im = self.iset.image(i)
+                except DataError as e:
+                    if not skip_bad: del arr; raise
+                    skipped.append(str(e)); continue
+                arr[len(rows)] = np.asarray(rsz(PILImage(im), split_idx=1)).transpose(2, 0, 1); rows.append(i)
+            arr.flush(); del arr
+        write_json(dict(rows=rows, skipped=skipped), meta)
 
     def __len__(self): return len(self.rows)
     def __repr__(self): return f"ItemStore({self.iset.name!r}, {self.iset.mode}, {len(self)} items at {self.size} px)"
     def tensor(self, i): return TensorImage(torch.from_numpy(np.array(self.arr[i])))
     def image(self, i): return Image.fromarray(np.array(self.arr[i]).transpose(1, 2, 0))
 
-# %% ../nbs/02_data.ipynb #75354451
-class ImagePair(fastuple):
-    "Two images and whether they show the same garment"
-    def show(self, ctx=None, **kwargs):
-        a, b, same = self
-        if not isinstance(a, torch.Tensor): a, b = (TensorImage(torch.from_numpy(np.asarray(o)).permute(2, 0, 1)) for o in (a, b))
-        gap = a.new_zeros(a.shape[0], a.shape[1], max(2, a.shape[2] // 16)) + (a.max() if a.max() > 1 else 1)
-        return show_image(torch.cat([a, gap, b], dim=2), title='same' if int(same) else 'different', ctx=ctx, **kwargs)
-
-# %% ../nbs/02_data.ipynb #30ab81a8
-class PairTransform(Transform):
-    "Map an index of store `a` to `ImagePair(x_a, x_b, same)`, drawing the partner from store `b` (default: `a`)"
-    def __init__(self, a:ItemStore, b:ItemStore=None, positive_proportion:float=0.5, hard_negatives:bool=False, seed:int=None):
-        super().__init__()
-        self.a, self.b, self.p, self.hard = a, ifnone(b, a), positive_proportion, hard_negatives
-        self.by_group, self.by_cat = {}, {}
-        for j, (g, it) in enumerate(zip(self.b.groups, self.b.items)):
-            self.by_group.setdefault(g, []).append(j); self.by_cat.setdefault(it.get('category'), []).append(j)
-        if len(self.by_group) < 2: raise DataError(f"{self.b.iset.name}: pairs need at least two groups, found {len(self.by_group)}")
-        self.fixed = None if seed is None else [self.draw(i, random.Random(seed * 100003 + i)) for i in range(len(a))]
-
-    def draw(self, i, rng=random):
-        "Partner index and `same` flag for item `i`"
-        g, cross = self.a.groups[i], self.b is not self.a
-        pos = [j for j in self.by_group.get(g, []) if cross or j != i]
-        if pos and rng.random() < self.p: return rng.choice(pos), True
-        pool = self.by_cat.get(self.a.items[i].get('category'), []) if self.hard else []
-        pool = [j for j in pool if self.b.groups[j] != g] or None
-        while True:
-            j = rng.choice(pool) if pool else rng.randrange(len(self.b))
-            if self.b.groups[j] != g: return j, False
-
-    def encodes(self, i:int):
-        j, same = self.fixed[i] if self.fixed is not None else self.draw(i)
-        return ImagePair(self.a.tensor(i), self.b.tensor(j), TensorCategory(int(same)))
-
-# %% ../nbs/02_data.ipynb #11a7f2db
-IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-
+# %% ../nbs/02_data.ipynb #86b8400e
 class NormalizeInt(Normalize):
     "fastai's `IntToFloatTensor` then `Normalize` as one in-place affine map: on a CPU, fresh float tensors cost more than the arithmetic"
     order = 10
@@ -400,31 +448,149 @@ def normalize_int(stats=IMAGENET_STATS):
     "A `NormalizeInt` for `stats` (mean, std) of RGB images in [0, 1]"
     return NormalizeInt(*[torch.tensor(o, dtype=torch.float32).view(1, 3, 1, 1) for o in stats])
 
+# %% ../nbs/02_data.ipynb #75354451
+class Pool:
+    "Photos `a` (domain 0) and optional line drawings `b` (domain 1) as one flat list of items with integer labels"
+    def __init__(self, a:ItemStore, b:ItemStore=None):
+        self.stores = [a] + ([b] if b is not None else [])
+        self.where = [(s, r) for s in range(len(self.stores)) for r in range(len(self.stores[s]))]
+        self.domain = np.array([s for s, _ in self.where])
+        items = [it for st in self.stores for it in st.items]
+        names = sorted({str(it.get('group')) for it in items})
+        lid = {g: i for i, g in enumerate(names)}
+        self.labels = np.array([lid[str(it.get('group'))] for it in items])
+        self.category = [it.get('category') for it in items]
+        self.texture = [it.get('texture') for it in items]
+        self.by_label = {}
+        for i, l in enumerate(self.labels): self.by_label.setdefault(int(l), []).append(i)
+        if len(self.by_label) < 2: raise DataError(f"{a.iset.name}: training needs at least two garments, found {len(self.by_label)}")
+    def __len__(self): return len(self.where)
+    @property
+    def paired(self): return len(self.stores) > 1
+    def image(self, i): s, r = self.where[i]; return self.stores[s].tensor(r)
+    def photos(self): return np.where(self.domain == 0)[0]
+
+class Targets(TensorBase):
+    "Per item: label, domain (0 photo, 1 line drawing) and index in the pool"
+
+class PoolItem(Transform):
+    "Flat index -> `(image, domain, Targets)`"
+    def __init__(self, pool:Pool): super().__init__(); self.pool = pool
+    def encodes(self, i:int):
+        p = self.pool
+        return p.image(i), TensorCategory(int(p.domain[i])), Targets(torch.tensor([int(p.labels[i]), int(p.domain[i]), i]))
+
+# %% ../nbs/02_data.ipynb #8b0df2ce
+class PairSampler:
+    "The paper's sampling: each photo with one partner, positive with probability `positive_proportion`, as adjacent pairs"
+    adjacent = True
+    def __init__(self, positive_proportion:float=0.5, # share of positive pairs
+                 hard_negatives:bool=False): # negatives from the same category
+        self.p, self.hard = positive_proportion, hard_negatives
+    def partner(self, pool:Pool, i:int, rng):
+        "A partner for photo `i` (a line drawing when the pool has them) and whether it is the same garment"
+        side = 1 if pool.paired else 0; l = pool.labels[i]
+        pos = [j for j in pool.by_label[int(l)] if pool.domain[j] == side and j != i]
+        if pos and rng.random() < self.p: return pos[rng.integers(len(pos))], True
+        pool_ = [j for j in np.where(pool.domain == side)[0] if pool.labels[j] != l]
+        if self.hard:
+            same = [j for j in pool_ if pool.category[j] == pool.category[i]]
+            pool_ = same or pool_
+        return pool_[rng.integers(len(pool_))], False
+    def __call__(self, pool:Pool, bs:int, rng) -> list:
+        "Flat indices of one epoch: `bs` pairs per batch, whole batches only"
+        a = rng.permutation(pool.photos()); a = a[:max(1, len(a) // bs) * bs] if len(a) >= bs else a
+        return [int(k) for i in a for k in (i, self.partner(pool, i, rng)[0])]
+
+class PKSampler:
+    "P garments x K items per batch (one line drawing and K-1 photos for a paired pool); `hard` groups similar garments"
+    adjacent = False
+    def __init__(self, k:int=4, # items per garment in a batch
+                 hard:str='none'): # 'none', 'category' (garments of one category together) or 'texture' (garments sharing fabrics)
+        if hard not in ('none', 'category', 'texture'): raise ValueError(f"unknown hard {hard!r}: choose none, category or texture")
+        self.k, self.hard = k, hard
+    def _order(self, pool, labels, P, rng):
+        "Garments in batch order"
+        labels = list(rng.permutation(labels))
+        if self.hard == 'none' or P < 2: return labels
+        key = {}
+        for l in labels:
+            idx = pool.by_label[l]
+            key[l] = {pool.category[i] for i in idx} if self.hard == 'category' else {pool.texture[i] for i in idx if pool.texture[i] is not None}
+        out, left = [], labels
+        while left:
+            seed, rest = left[0], left[1:]
+            ranked = sorted(rest, key=lambda l: -len(key[l] & key[seed]))   # most shared category/fabrics first (stable: random among ties)
+            out += [seed] + ranked[:P - 1]; left = ranked[P - 1:]
+        return out
+    def __call__(self, pool:Pool, bs:int, rng) -> list:
+        "Flat indices of one epoch: each garment once, `2 * bs` items per batch"
+        K = self.k; P = max(2, (2 * bs) // K)
+        labels = [l for l, idx in pool.by_label.items() if (pool.domain[idx] == 0).sum() >= (1 if pool.paired else 2)]
+        order = self._order(pool, labels, P, rng)
+        order = order[:len(order) // P * P] if len(order) >= P else order
+        out = []
+        for l in order:
+            idx = np.array(pool.by_label[l]); ph, dr = idx[pool.domain[idx] == 0], idx[pool.domain[idx] == 1]
+            pick = list(rng.choice(dr, 1)) if len(dr) else []
+            n = K - len(pick)
+            pick += list(rng.choice(ph, n, replace=len(ph) < n))
+            out += [int(i) for i in pick]
+        return out
+
+def get_sampler(name:str='pairs', positive_proportion:float=0.5, hard_negatives:bool=False, k:int=4, hard:str='none'):
+    "A sampler by name: pairs (the paper's) or pk"
+    if name == 'pairs': return PairSampler(positive_proportion, hard_negatives)
+    if name == 'pk': return PKSampler(k, hard)
+    raise ValueError(f"unknown sampler {name!r}: choose pairs or pk")
+
+# %% ../nbs/02_data.ipynb #11a7f2db
+class SampledDL(TfmdDL):
+    "A fastai `DataLoader` whose epoch order and batches come from a sampler over a `Pool`"
+    def __init__(self, pool:Pool, sampler, bs:int=64, seed:int=None, **kwargs):
+        self.pool, self.sampler, self.pairs_bs, self.seed = pool, sampler, bs, seed
+        self._rng = np.random.default_rng(seed)
+        n = len(self._draw())
+        super().__init__(TfmdLists(range(len(pool)), PoolItem(pool)), bs=2 * bs, shuffle=False, drop_last=False, n=n, **kwargs)
+    def _draw(self):
+        "One epoch of indices: the same every epoch when `seed` is set (validation), fresh otherwise"
+        rng = np.random.default_rng(self.seed) if self.seed is not None else self._rng
+        return self.sampler(self.pool, self.pairs_bs, rng)
+    def get_idxs(self):
+        idxs = self._draw(); self.n = len(idxs); return idxs
+    def new(self, dataset=None, cls=None, **kwargs):
+        # fastai copies a DataLoader through `new`; keep the pool and sampler
+        res = super().new(dataset, cls, **kwargs)
+        for k in ('pool', 'sampler', 'pairs_bs', 'seed', '_rng'): setattr(res, k, getattr(self, k))
+        return res
+
 @dispatch
-def show_batch(x:ImagePair, y, samples, ctxs=None, max_n=6, nrows=None, ncols=2, figsize=None, **kwargs):
-    "Each pair side by side, titled same or different"
+def show_batch(x:tuple, y:Targets, samples, ctxs=None, max_n=12, nrows=None, ncols=6, figsize=None, **kwargs):
+    "The items of a batch in order, titled with label and domain: P x K batches show each garment's items side by side"
     n = min(len(x[0]), max_n)
-    if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=ncols, figsize=figsize or (ncols * 4, (n + ncols - 1) // ncols * 2.2))
-    for i, ctx in enumerate(ctxs[:n]): ImagePair(x[0][i], x[1][i], x[2][i]).show(ctx=ctx)
+    if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=min(ncols, n), figsize=figsize)
+    for i, ctx in enumerate(ctxs[:n]):
+        l, d, _ = (int(v) for v in y[i])
+        show_image(x[0][i], ctx=ctx, title=f"{'drawing' if d else 'photo'} g{l}")
     return ctxs
 
-def pair_dataloaders(train_a:ItemStore, # training items (photos)
-                     valid_a:ItemStore, # validation items
-                     train_b:ItemStore=None, # partners for cross-domain pairs (line drawings); default: `train_a`
-                     valid_b:ItemStore=None, # validation partners
-                     bs:int=64, # batch size
-                     stats=IMAGENET_STATS, # normalisation mean and std of the encoder
-                     batch_tfms=None, # extra batch transforms (augmentation), applied to training batches
-                     positive_proportion:float=0.5, # share of positive pairs
-                     hard_negatives:bool=False, # negatives of the same category
-                     seed:int=0, # seed of the fixed validation pairs
-                     device=None, num_workers:int=0):
-    "fastai `DataLoaders` of `(x1, x2, same)` pairs"
-    mk = lambda a, b, s: TfmdLists(range(len(a)), PairTransform(a, b, positive_proportion, hard_negatives, s))
+def train_dataloaders(train_a:ItemStore, # training items (photos)
+                      valid_a:ItemStore, # validation items
+                      train_b:ItemStore=None, # line drawings of a paired dataset
+                      valid_b:ItemStore=None, # validation line drawings
+                      sampler=None, # a sampler (default: `PairSampler()`)
+                      bs:int=64, # batch size: `bs` pairs, or `2 * bs` items
+                      stats=IMAGENET_STATS, # normalisation mean and std of the encoder
+                      batch_tfms=None, # extra batch transforms (augmentation), applied to training batches
+                      seed:int=0, # seed of the training order and of the fixed validation batches
+                      device=None, num_workers:int=0):
+    "fastai `DataLoaders` of `(images, domains, Targets)` batches drawn by `sampler`"
+    sampler = sampler or PairSampler()
     norm = [normalize_int(stats)]
     kw = dict(num_workers=num_workers, device=device)
-    trn = TfmdDL(mk(train_a, train_b, None), bs=bs, shuffle=True, drop_last=len(train_a) > bs, after_batch=norm + list(batch_tfms or []), **kw)
-    val = TfmdDL(mk(valid_a, valid_b, seed), bs=bs, shuffle=False, after_batch=norm, **kw)
+    trn = SampledDL(Pool(train_a, train_b), sampler, bs, after_batch=norm + list(batch_tfms or []), **kw)
+    trn._rng = np.random.default_rng(seed)
+    val = SampledDL(Pool(valid_a, valid_b), sampler, bs, seed=seed + 1, after_batch=norm, **kw)
     return DataLoaders(trn, val)
 
 def item_dataloader(store:ItemStore, bs:int=128, stats=IMAGENET_STATS, device=None):

@@ -10,26 +10,22 @@ import html, json, os, time
 from pathlib import Path
 import numpy as np
 import matplotlib; import matplotlib.pyplot as plt
-from fastcore.script import call_parse
-from .synth import run_cli
-from .data import ItemStore, write_json
+from .core import write_json, write_text, run_cli
+from .data import ItemStore
+from .metrics import METRICS
 from .train import TrainConfig, train, default_data, load_model, ckpt_file
 from .predict import embed, nearest_neighbors, pca_analysis, save_embedding
 from .visualize import image_getter, plot_neighbours, plot_pca_strip, plot_embedding_map
 from .bench import eval_sets, evaluate
 
 # %% auto #0
-__all__ = ['write_report', 'run_demo', 'demo_cli']
+__all__ = ['write_report', 'run_demo', 'demo_main', 'demo_cli']
 
 # %% ../nbs/11_demo.ipynb #f47d33df
-_NAMES = dict(precision_at_1='precision@1 (same design)', recall_at_10='recall@10', map_at_r='MAP@R', shape_bias='shape bias',
-              texture_leakage='texture leakage (top 10)', photo_to_drawing_r1='photo → line drawing recall@1',
-              photo_to_drawing_r10='photo → line drawing recall@10', drawing_to_photo_r1='line drawing → photo recall@1')
-
 def _table(cols:dict):
     "HTML table: metrics as rows, models as columns"
     h = '<tr><th>metric</th>' + ''.join(f'<th>{html.escape(c)}</th>' for c in cols) + '</tr>'
-    for k, label in _NAMES.items():
+    for k, (_, label) in METRICS.items():
         h += f'<tr><td>{label}</td>' + ''.join(f"<td>{'–' if r.get(k) is None else f'{r[k]:.3f}'}</td>" for r in cols.values()) + '</tr>'
     attrs = next(iter(cols.values()))['attributes']
     for a in attrs: h += f'<tr><td>top-10 agreement: {a}</td>' + ''.join(f"<td>{r['attributes'][a]:.3f}</td>" for r in cols.values()) + '</tr>'
@@ -42,10 +38,8 @@ def write_report(out, title, sections):
            "td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee;margin:.5em 0}"
            "h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}.note{color:#555;font-size:.92em}")
     body = ''.join(f'<h2>{html.escape(h)}</h2>{b}' for h, b in sections)
-    p = Path(out) / 'report.html'; tmp = p.with_name('.report.html.tmp')
-    tmp.write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{css}</style></head>'
-                   f'<body><h1>{html.escape(title)}</h1>{body}</body></html>'); os.replace(tmp, p)
-    return p
+    return write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{css}</style></head>'
+                      f'<body><h1>{html.escape(title)}</h1>{body}</body></html>', Path(out) / 'report.html')
 
 # %% ../nbs/11_demo.ipynb #8ee81f1a
 def run_demo(out='demo', designs:int=240, photos:int=4, size:int=64, epochs:int=8, bs:int=64, progress=print):
@@ -110,8 +104,7 @@ def run_demo(out='demo', designs:int=240, photos:int=4, size:int=64, epochs:int=
     return write_report(out, 'clothembed demo: structure, not texture', secs)
 
 # %% ../nbs/11_demo.ipynb #e7ddd912
-@call_parse
-def _demo_main(out:str='demo', # output folder: report.html, its PNGs, checkpoints, embeddings
+def demo_main(out:str='demo', # output folder: report.html, its PNGs, checkpoints, embeddings
                designs:int=240, # designs in the embedded dataset
                size:int=64, # image size for training
                epochs:int=8): # epochs per model
@@ -119,6 +112,6 @@ def _demo_main(out:str='demo', # output folder: report.html, its PNGs, checkpoin
     p = run_demo(out, designs=designs, size=size, epochs=epochs)
     print(f"wrote {p}")
 
-def demo_cli():
+def demo_cli(argv=None):
     "Entry point of `clothembed-demo`"
-    run_cli(_demo_main)
+    run_cli(demo_main, argv, prog='clothembed-demo')

@@ -1,4 +1,4 @@
-"""Ground-truth measures of structure against texture: same-design retrieval (precision@1, recall@K, MAP@R), per-attribute agreement, shape bias on cue-conflict trials, texture leakage, and cross-domain recall.
+"""One similarity search (exact and blockwise, or FAISS), and ground-truth measures of structure against texture: same-design retrieval (precision@1, recall@K, MAP@R), per-attribute agreement, shape bias on cue-conflict trials, texture leakage, and cross-domain recall.
 
 Docs: https://clothembed.github.io/clothembed/metrics.html.md"""
 
@@ -8,29 +8,91 @@ Docs: https://clothembed.github.io/clothembed/metrics.html.md"""
 from __future__ import annotations
 import numpy as np
 import torch
+from .core import ArgumentError, MissingExtra
 
 # %% auto #0
-__all__ = ['retrieval_metrics', 'attribute_agreement', 'shape_bias', 'texture_leakage', 'cross_domain_recall']
+__all__ = ['METRICS', 'knn_exact', 'knn_faiss', 'knn', 'retrieval_metrics', 'attribute_agreement', 'shape_bias',
+           'texture_leakage', 'cross_domain_recall', 'evaluate_embedding']
 
 # %% ../nbs/05_metrics.ipynb #a9c3d06c
-def _ranked(X, exclude_self=True, Y=None):
-    "Gallery indices ordered by similarity for every query (row), the query itself last when `Y` is None"
-    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-    S = Xt @ (Xt if Y is None else torch.from_numpy(np.ascontiguousarray(Y, dtype=np.float32))).T
-    if Y is None and exclude_self: S.fill_diagonal_(-float('inf'))
-    return S.argsort(dim=1, descending=True).numpy()
+def knn_exact(Q:np.ndarray, # queries (n, dim), unit vectors
+              G:np.ndarray, # gallery (m, dim), unit vectors
+              k:int=10, # neighbours per query
+              exclude_self:bool=False, # `Q` is `G`: a query never finds itself (it comes last)
+              qblock:int=1024, gblock:int=65536): # block sizes: memory stays flat however large the gallery
+    "Indices and cosine similarities of the `k` most similar gallery rows for each query row, blockwise"
+    Qt, Gt = torch.from_numpy(np.ascontiguousarray(Q, dtype=np.float32)), torch.from_numpy(np.ascontiguousarray(G, dtype=np.float32))
+    k = min(k, len(G)); I, S = np.empty((len(Q), k), np.int64), np.empty((len(Q), k), np.float32)
+    for i in range(0, len(Q), qblock):
+        q = Qt[i:i + qblock]; best_s = best_i = None
+        for j in range(0, len(G), gblock):
+            s = q @ Gt[j:j + gblock].T
+            if exclude_self:
+                r = torch.arange(i, i + len(q)); inb = (r >= j) & (r < j + s.shape[1])
+                s[inb.nonzero()[:, 0], r[inb] - j] = -float('inf')
+            ts, ti = s.topk(min(k, s.shape[1]), dim=1); ti = ti + j
+            if best_s is not None:
+                cs = torch.cat([best_s, ts], 1); ts, o = cs.topk(min(k, cs.shape[1]), dim=1); ti = torch.cat([best_i, ti], 1).gather(1, o)
+            best_s, best_i = ts, ti
+        I[i:i + qblock], S[i:i + qblock] = best_i.numpy(), best_s.numpy()
+    return I, S
+
+def knn_faiss(Q, G, k=10, index:str='flat', nlist:int=None, nprobe:int=16):
+    "The same with FAISS: exact inner-product (`flat`) or approximate (`ivf`) index"
+    try: import faiss
+    except ImportError: raise MissingExtra("FAISS is not installed: pip install 'clothembed[faiss]' (faiss-cpu)") from None
+    G = np.ascontiguousarray(G, dtype=np.float32); Q = np.ascontiguousarray(Q, dtype=np.float32); d = G.shape[1]
+    if index == 'flat': ix = faiss.IndexFlatIP(d)
+    else:
+        nlist = nlist or max(1, int(4 * np.sqrt(len(G))))
+        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT); ix.train(G); ix.nprobe = nprobe
+    ix.add(G); S, I = ix.search(Q, k)
+    return I, S
+
+def knn(Q, G, k=10, method:str='auto', faiss_above:int=1_000_000):
+    "`(indices, euclidean distances)` of the `k` nearest gallery rows; `method` is auto, exact, faiss-flat or faiss-ivf"
+    if method == 'auto':
+        method = 'exact'
+        if len(G) >= faiss_above:
+            try: import faiss; method = 'faiss-ivf'
+            except ImportError: pass
+    if method == 'exact': I, S = knn_exact(Q, G, k)
+    elif method in ('faiss-flat', 'faiss-ivf'): I, S = knn_faiss(Q, G, k, method.split('-')[1])
+    else: raise ArgumentError(f"unknown method {method!r}: choose auto, exact, faiss-flat or faiss-ivf")
+    # the k distances recomputed directly: 2 - 2cos loses precision near 0 in float32
+    D = np.empty(I.shape, np.float32)
+    for i in range(0, len(Q), 4096): D[i:i + 4096] = np.linalg.norm(Q[i:i + 4096, None, :] - G[I[i:i + 4096]], axis=2)
+    return I, D
+
+# %% ../nbs/05_metrics.ipynb #de09222a
+METRICS = {   # key: (short title, long label)
+    'precision_at_1': ('P@1', 'precision@1 (same design)'),
+    'recall_at_10': ('R@10', 'recall@10 (same design)'),
+    'map_at_r': ('MAP@R', 'MAP@R'),
+    'shape_bias': ('shape bias', 'shape bias (cue-conflict trials won by the design)'),
+    'texture_leakage': ('texture leakage', 'texture leakage (top 10 with the query\'s fabric, another design)'),
+    'photo_to_drawing_r1': ('photo→drawing R@1', 'photo → line drawing recall@1'),
+    'photo_to_drawing_r10': ('photo→drawing R@10', 'photo → line drawing recall@10'),
+    'drawing_to_photo_r1': ('drawing→photo R@1', 'line drawing → photo recall@1'),
+    'drawing_to_photo_r10': ('drawing→photo R@10', 'line drawing → photo recall@10')}
+
+# %% ../nbs/05_metrics.ipynb #51fd996b
+def _ranked(X, Y=None, k=None):
+    "Gallery indices by similarity for every query; without `Y`, leave-one-out (the query itself comes last)"
+    G = X if Y is None else Y
+    return knn_exact(X, G, k or len(G), exclude_self=Y is None)[0]
 
 def retrieval_metrics(X:np.ndarray, labels, ks=(1, 5, 10)):
     "precision@1, recall@K (a same-label item in the top K) and MAP@R (Musgrave et al. 2020), leave-one-out"
     labels = np.asarray(labels); order = _ranked(X)[:, :-1]
     rel = labels[order] == labels[:, None]                       # (N, N-1) relevance in rank order
     R = rel.sum(1); ok = R > 0
-    out = {'precision@1': float(rel[ok, 0].mean())}
-    for k in ks: out[f'recall@{k}'] = float(rel[ok, :k].any(1).mean())
+    out = {'precision_at_1': float(rel[ok, 0].mean())}
+    for k in ks: out[f'recall_at_{k}'] = float(rel[ok, :k].any(1).mean())
     maps = []
     for r, n in zip(rel[ok], R[ok]):
         h = r[:n]; maps.append((np.cumsum(h) / np.arange(1, n + 1) * h).sum() / n)
-    out['MAP@R'] = float(np.mean(maps)); out['queries'] = int(ok.sum())
+    out['map_at_r'] = float(np.mean(maps)); out['queries'] = int(ok.sum())
     return out
 
 # %% ../nbs/05_metrics.ipynb #c174ac7b
@@ -64,12 +126,30 @@ def shape_bias(X:np.ndarray, design, texture, max_trials_per_query:int=50, seed:
 
 def texture_leakage(X:np.ndarray, design, texture, k:int=10):
     "Share of the top-`k` neighbours with the query's texture but another design"
-    design, texture = np.asarray(design), np.asarray(texture); o = _ranked(X)[:, :k]
+    design, texture = np.asarray(design), np.asarray(texture); o = _ranked(X, k=k + 1)[:, :k]
     return float(((texture[o] == texture[:, None]) & (design[o] != design[:, None])).mean())
 
 # %% ../nbs/05_metrics.ipynb #de26dd23
 def cross_domain_recall(Xq:np.ndarray, q_groups, Xg:np.ndarray, g_groups, ks=(1, 10)):
     "Share of queries whose group appears among the top-`k` gallery items (e.g. photo -> line drawing), for each k"
     q_groups, g_groups = np.asarray(q_groups), np.asarray(g_groups)
-    hit = g_groups[_ranked(Xq, Y=Xg)[:, :max(ks)]] == q_groups[:, None]
-    return {f'recall@{k}': float(hit[:, :k].any(1).mean()) for k in ks}
+    hit = g_groups[_ranked(Xq, Xg, max(ks))] == q_groups[:, None]
+    return {f'recall_at_{k}': float(hit[:, :k].any(1).mean()) for k in ks}
+
+# %% ../nbs/05_metrics.ipynb #814b3a66
+def evaluate_embedding(X:np.ndarray, # photo embeddings
+                       lab:dict, # per photo: design, texture, group (and attrs: attribute dicts)
+                       Xd:np.ndarray=None, # line-drawing embeddings
+                       dgroups=None): # their groups
+    "All metrics of `METRICS` for photo embeddings `X` (and photo <-> drawing recall when `Xd` is given)"
+    r = retrieval_metrics(X, lab['design'], ks=(1, 10))
+    sb, n = shape_bias(X, lab['design'], lab['texture'])
+    out = dict(precision_at_1=r['precision_at_1'], recall_at_10=r['recall_at_10'], map_at_r=r['map_at_r'], shape_bias=sb, cue_conflict_trials=n,
+               texture_leakage=texture_leakage(X, lab['design'], lab['texture']))
+    if lab.get('attrs'):
+        out['attributes'] = {k: v['agreement'] for k, v in attribute_agreement(X, [{k: (v if not isinstance(v, list) else ','.join(v)) for k, v in a.items()} for a in lab['attrs']]).items()}
+    if Xd is not None:
+        p2d = cross_domain_recall(X, lab['group'], Xd, dgroups); d2p = cross_domain_recall(Xd, dgroups, X, lab['group'])
+        out.update(photo_to_drawing_r1=p2d['recall_at_1'], photo_to_drawing_r10=p2d['recall_at_10'],
+                   drawing_to_photo_r1=d2p['recall_at_1'], drawing_to_photo_r10=d2p['recall_at_10'])
+    return out

@@ -8,14 +8,16 @@ Docs: https://clothembed.github.io/clothembed/models.html.md"""
 from __future__ import annotations
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
+from .core import IMAGENET_STATS
 
 # %% auto #0
 __all__ = ['TORCHVISION', 'IMAGENET', 'LITE0_STATS', 'lite0_weights_file', 'load_lite0_imagenet', 'create_backbone', 'Encoder',
-           'SiameseEncoder', 'DualEncoder', 'create_model', 'dual_from_siamese', 'freeze_early', 'encoder_splitter']
+           'SiameseEncoder', 'DualEncoder', 'create_model', 'dual_from_siamese', 'layer_groups', 'freeze_early',
+           'encoder_splitter']
 
 # %% ../nbs/03_models.ipynb #9a99583c
 TORCHVISION = ('resnet18', 'resnet34', 'resnet50', 'resnext50_32x4d')
-IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+IMAGENET = IMAGENET_STATS
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
 
 def lite0_weights_file() -> Path:
@@ -93,10 +95,7 @@ class SiameseEncoder(nn.Module):
         self.config = dict(model_type='siamese', encoder=encoder, dim=dim)
         self.enc = Encoder(encoder, dim, pretrained, weights); self.stats = self.enc.stats
     def embed(self, x, which=None): return self.enc(x)
-    def forward(self, x1, x2=None):
-        if x2 is None: return self.enc(x1)
-        e = self.enc(torch.cat([x1, x2]))
-        return torch.stack(e.split(len(x1)), 1)
+    def forward(self, x, domain=None): return self.enc(x)
 
 class DualEncoder(nn.Module):
     "Encoder 1 for photos, encoder 2 for line drawings"
@@ -110,9 +109,15 @@ class DualEncoder(nn.Module):
         which = int(which or self.principal_encoder)
         if which not in (1, 2): raise ValueError(f"principal_encoder must be 1 (photos) or 2 (line drawings), got {which}")
         return (self.enc1 if which == 1 else self.enc2)(x)
-    def forward(self, x1, x2=None):
-        if x2 is None: return self.embed(x1)
-        return torch.stack([self.enc1(x1), self.enc2(x2)], 1)
+    def forward(self, x, domain=None):
+        if domain is None: return self.embed(x)
+        d = torch.as_tensor(domain, device=x.device).as_subclass(torch.Tensor).bool()
+        if d.all(): return self.enc2(x)
+        if not d.any(): return self.enc1(x)
+        out = x.new_empty(len(x), self.enc1.head.out_features, dtype=torch.float32)
+        e1, e2 = self.enc1(x[~d]), self.enc2(x[d])
+        out = out.to(e1.dtype); out[~d], out[d] = e1, e2
+        return out
 
 def create_model(model_type='siamese', encoder='lite0', dim=256, pretrained=True, weights=None, principal_encoder=1):
     "A `SiameseEncoder` or `DualEncoder` by name"
@@ -134,16 +139,22 @@ def dual_from_siamese(siamese:SiameseEncoder|dict, principal_encoder:int=1) -> D
 # %% ../nbs/03_models.ipynb #c47d959d
 def _encoders(model): return [model.enc] if hasattr(model, 'enc') else [model.enc1, model.enc2]
 
+_TORCHVISION_GROUPS = dict(stem=r'^conv1|^bn1', blocks=r'^layer(\d+)')   # timm's grouping, for torchvision's ResNets
+
+def layer_groups(backbone) -> list:
+    "The backbone's parameters in timm's layer groups, input first: stem, then each block (timm's `group_matcher`)"
+    from timm.models import group_parameters
+    gm = backbone.group_matcher(coarse=True) if hasattr(backbone, 'group_matcher') else _TORCHVISION_GROUPS
+    names = dict(backbone.named_parameters())
+    return [[names[n] for n in g] for g in group_parameters(backbone, gm).values()]
+
 def freeze_early(model, n_blocks:int=0):
     "Fix the stem and the first `n_blocks` blocks of each backbone: no gradients flow there, so a CPU step is much cheaper"
     for e in _encoders(model):
-        b = e.backbone
-        if hasattr(b, 'blocks'): mods = [b.conv_stem, b.bn1] + list(b.blocks[:n_blocks])          # timm EfficientNets
-        elif hasattr(b, 'layer1'): mods = [b.conv1, b.bn1] + [getattr(b, f"layer{i}") for i in range(1, min(n_blocks, 4) + 1)]
-        elif n_blocks: raise ValueError(f"freeze_early does not know the blocks of {type(b).__name__}")
-        else: mods = []
-        for m in (mods if n_blocks else []):
-            for p in m.parameters(): p.requires_grad_(False)
+        groups = layer_groups(e.backbone)
+        if n_blocks >= len(groups) - 1 and n_blocks: raise ValueError(f"frozen_blocks={n_blocks}, but the backbone has only {len(groups) - 1} blocks after its stem")
+        for g in (groups[:n_blocks + 1] if n_blocks else []):
+            for p in g: p.requires_grad_(False)
     return model
 
 def encoder_splitter(model):

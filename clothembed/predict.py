@@ -6,20 +6,21 @@ Docs: https://clothembed.github.io/clothembed/predict.html.md"""
 
 # %% ../nbs/07_predict.ipynb #c57008cc
 from __future__ import annotations
-import json, os
+import json
 from pathlib import Path
+from typing import Literal
 import numpy as np
 import torch
-from fastcore.script import call_parse, bool_arg
 from fastprogress.fastprogress import progress_bar
-from .synth import run_cli
-from .data import (DataError, ItemSet, ItemStore, item_dataloader, deepfashion2, simplicity, qmul, image_folder, write_json, read_json)
-from .train import TrainConfig, load_model, default_data, pick_device, _sub
+from .core import DataError, ArgumentError, write_json, read_json, save_npy, pick_device, run_cli
+from .data import ItemSet, ItemStore, item_dataloader, dataset_items, get_dataset
+from .metrics import knn
+from .train import TrainConfig, load_model, default_data
 
 # %% auto #0
-__all__ = ['OPERATIONS', 'embed', 'analysis_id', 'save_embedding', 'load_embedding', 'knn_exact', 'knn_faiss', 'knn',
-           'neighbours_json', 'nearest_neighbors', 'pca_analysis', 'analysis_items', 'gen_embedding',
-           'run_nearest_neighbors', 'run_pca', 'predict_cli']
+__all__ = ['OPERATIONS', 'embed', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json', 'nearest_neighbors',
+           'pca_analysis', 'analysis_items', 'gen_embedding', 'run_nearest_neighbors', 'run_pca', 'predict_main',
+           'predict_cli']
 
 # %% ../nbs/07_predict.ipynb #1b422476
 @torch.no_grad()
@@ -40,9 +41,7 @@ def analysis_id(run_id:str, analysis_tag:str=''): return f"{run_id}_{analysis_ta
 
 def save_embedding(prefix, X:np.ndarray, items:list, meta:dict=None):
     "Write `{prefix}_embedding.npy` and `{prefix}_embedding.json` (ids, groups, categories, meta)"
-    prefix = Path(prefix); prefix.parent.mkdir(parents=True, exist_ok=True)
-    npy = Path(f"{prefix}_embedding.npy"); tmp = npy.with_name(f".{npy.name}.{os.getpid()}.tmp.npy")
-    np.save(tmp, np.asarray(X, dtype=np.float32)); os.replace(tmp, npy)
+    npy = save_npy(np.asarray(X, dtype=np.float32), f"{prefix}_embedding.npy")
     write_json(dict(ids=[it['id'] for it in items], groups=[it.get('group') for it in items], categories=[it.get('category') for it in items],
                     paths=[it.get('path') for it in items], meta=meta or {}), f"{prefix}_embedding.json")
     return npy
@@ -50,7 +49,7 @@ def save_embedding(prefix, X:np.ndarray, items:list, meta:dict=None):
 def load_embedding(prefix):
     "`(X, info)` of a saved embedding; a clear error when files are missing, disagree or hold NaN"
     npy, js = Path(f"{prefix}_embedding.npy"), Path(f"{prefix}_embedding.json")
-    if not npy.exists(): raise FileNotFoundError(f"{npy}: embedding file not found (run gen_embedding first)")
+    if not npy.exists(): raise DataError(f"{npy}: embedding file not found (run gen_embedding first)")
     try: X = np.load(npy, allow_pickle=False)
     except ValueError as e: raise DataError(f"{npy}: not a plain float array ({e})") from None
     info = read_json(js)
@@ -60,49 +59,6 @@ def load_embedding(prefix):
     if len(bad): raise DataError(f"{npy}: {len(bad)} rows are NaN or infinite (first: {info['ids'][bad[0]]})")
     return X.astype(np.float32), info
 
-# %% ../nbs/07_predict.ipynb #1e603d70
-def knn_exact(Q:np.ndarray, G:np.ndarray, k:int=10, qblock:int=1024, gblock:int=65536):
-    "Indices and cosine similarities of the `k` most similar gallery rows for each query row, blockwise"
-    Qt, Gt = torch.from_numpy(np.ascontiguousarray(Q, dtype=np.float32)), torch.from_numpy(np.ascontiguousarray(G, dtype=np.float32))
-    I, S = np.empty((len(Q), k), np.int64), np.empty((len(Q), k), np.float32)
-    for i in range(0, len(Q), qblock):
-        q = Qt[i:i + qblock]; best_s = best_i = None
-        for j in range(0, len(G), gblock):
-            s = q @ Gt[j:j + gblock].T
-            ts, ti = s.topk(min(k, s.shape[1]), dim=1); ti = ti + j
-            if best_s is not None:
-                ts, o = torch.cat([best_s, ts], 1).topk(k, dim=1); ti = torch.cat([best_i, ti], 1).gather(1, o)
-            best_s, best_i = ts, ti
-        I[i:i + qblock], S[i:i + qblock] = best_i.numpy(), best_s.numpy()
-    return I, S
-
-def knn_faiss(Q, G, k=10, index:str='flat', nlist:int=None, nprobe:int=16):
-    "The same with FAISS: exact inner-product (`flat`) or approximate (`ivf`) index"
-    try: import faiss
-    except ImportError: raise ImportError("FAISS is not installed: pip install 'clothembed[faiss]' (faiss-cpu)") from None
-    G = np.ascontiguousarray(G, dtype=np.float32); Q = np.ascontiguousarray(Q, dtype=np.float32); d = G.shape[1]
-    if index == 'flat': ix = faiss.IndexFlatIP(d)
-    else:
-        nlist = nlist or max(1, int(4 * np.sqrt(len(G))))
-        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT); ix.train(G); ix.nprobe = nprobe
-    ix.add(G); S, I = ix.search(Q, k)
-    return I, S
-
-def knn(Q, G, k=10, method:str='auto', faiss_above:int=1_000_000):
-    "`(indices, euclidean distances)` of the `k` nearest gallery rows; `method` is auto, exact, faiss-flat or faiss-ivf"
-    if method == 'auto':
-        method = 'exact'
-        if len(G) >= faiss_above:
-            try: import faiss; method = 'faiss-ivf'
-            except ImportError: pass
-    if method == 'exact': I, S = knn_exact(Q, G, k)
-    elif method in ('faiss-flat', 'faiss-ivf'): I, S = knn_faiss(Q, G, k, method.split('-')[1])
-    else: raise ValueError(f"unknown method {method!r}: choose auto, exact, faiss-flat or faiss-ivf")
-    # the k distances recomputed directly: 2 - 2cos loses precision near 0 in float32
-    D = np.empty(I.shape, np.float32)
-    for i in range(0, len(Q), 4096): D[i:i + 4096] = np.linalg.norm(Q[i:i + 4096, None, :] - G[I[i:i + 4096]], axis=2)
-    return I, D
-
 # %% ../nbs/07_predict.ipynb #ff4d27d1
 def neighbours_json(I, D, q_ids, g_ids):
     "The original's shape: `{query: [[neighbour, distance], ...]}`"
@@ -111,6 +67,9 @@ def neighbours_json(I, D, q_ids, g_ids):
 def nearest_neighbors(X_q, q_ids, X_g=None, g_ids=None, k:int=10, subset_n:int=100, method:str='auto', warn=print):
     "Neighbours of the first `subset_n` queries among the gallery (the queries themselves by default, as the original)"
     X_g, g_ids = (X_q, q_ids) if X_g is None else (X_g, g_ids)
+    for name, X in (('query', X_q), ('gallery', X_g)):
+        bad = np.where(~np.isfinite(np.asarray(X)).all(1))[0]
+        if len(bad): raise DataError(f"{len(bad)} {name} embeddings are NaN or infinite (first: row {bad[0]})")
     n = len(X_q) if subset_n is None or subset_n <= 0 else subset_n
     if n > len(X_q): warn(f"subset_n={n} is larger than the {len(X_q)} queries: using all {len(X_q)}"); n = len(X_q)
     if k > len(X_g): warn(f"k={k} is larger than the gallery of {len(X_g)}: using k={len(X_g)}"); k = len(X_g)
@@ -128,15 +87,13 @@ def pca_analysis(X, ids, n_components:int=100):
                 ranking={str(c): [ids[i] for i in np.argsort(Z[:, c])] for c in range(n)}), Z
 
 # %% ../nbs/07_predict.ipynb #a9da9ad0
-def analysis_items(dataset_name:str, mode:str, split:str='validation', data_root=None, meta:dict=None, qmul_category:str=None) -> ItemSet:
-    "The items to embed for a dataset, mode and split"
+def analysis_items(dataset_name:str, mode:str=None, split:str='validation', data_root=None, meta:dict=None, **opts) -> ItemSet:
+    "The items to embed: a registered dataset's split in `mode`, from `data_root`, else the checkpoint's data, else the embedded data"
     cfg = (meta or {}).get('config', {})
     root = Path(data_root or cfg.get('data_root') or default_data(cfg.get('synth_designs', 240), cfg.get('synth_photos', 4)))
-    if dataset_name == 'deepfashion': return deepfashion2(_sub(root, 'deepfashion2'), split, mode)
-    if dataset_name == 'simplicity': return simplicity(_sub(_sub(root, 'simplicity'), split), mode)
-    if dataset_name == 'qmul': return qmul(root, qmul_category or cfg.get('qmul_category', 'shoes'), 'train' if split == 'train' else 'test', mode)
-    if dataset_name == 'folder': return image_folder(root)
-    raise DataError(f"unknown dataset_name {dataset_name!r}: choose deepfashion, simplicity, qmul or folder")
+    known = {k: cfg[k] for k in ('group_by', 'views', 'skip_bad') if k in cfg}
+    if 'qmul_category' in cfg: known['category'] = cfg['qmul_category']
+    return dataset_items(dataset_name, root, split, mode, **{**known, **opts})
 
 def gen_embedding(run_id:str, analysis_tag:str='', dataset_name:str=None, dset_mode:str=None, dset_split:str='validation',
                   principal_encoder:int=1, data_root=None, ckpt_dir='ckpt', preds_dir='preds', bs:int=128, device=None, progress=True):
@@ -144,10 +101,9 @@ def gen_embedding(run_id:str, analysis_tag:str='', dataset_name:str=None, dset_m
     ck = Path(ckpt_dir) / f"{run_id}.safetensors"
     model, meta = load_model(ck, principal_encoder=principal_encoder)
     dataset_name = dataset_name or meta['dataset_name']
-    if dset_mode is None:
-        dset_mode = meta['dset_mode'] if dataset_name == meta['dataset_name'] else None
-        if dataset_name in ('simplicity', 'qmul'): dset_mode = 'line_drawing' if int(principal_encoder) == 2 else 'natural_image'
-        if dataset_name == 'folder': dset_mode = 'natural_image'
+    spec = get_dataset(dataset_name)
+    if dset_mode is None and dataset_name == meta['dataset_name'] and int(principal_encoder) == 1: dset_mode = meta['dset_mode']
+    dset_mode = spec.mode_for(principal_encoder, dset_mode)
     items = analysis_items(dataset_name, dset_mode, dset_split, data_root, meta)
     st = ItemStore(items, meta['size'], progress=progress)
     X = embed(model, st, principal_encoder, bs, device, progress)
@@ -175,41 +131,43 @@ def run_pca(run_id:str, analysis_tag:str='', dset_split:str='validation', n_comp
     prefix = Path(preds_dir) / f"{analysis_id(run_id, analysis_tag)}_{dset_split}"
     X, info = load_embedding(prefix)
     res, Z = pca_analysis(X, info['ids'], n_components)
-    tmp = Path(f"{prefix}_pca.{os.getpid()}.tmp.npy"); np.save(tmp, Z); os.replace(tmp, f"{prefix}_pca.npy")
-    write_json(res, f"{prefix}_pca.json"); return Path(f"{prefix}_pca.json")
+    save_npy(Z, f"{prefix}_pca.npy")
+    return write_json(res, f"{prefix}_pca.json")
 
 # %% ../nbs/07_predict.ipynb #65ff9661
 OPERATIONS = ('gen_embedding', 'nearest_neighbors', 'pca', 'all')
 
-@call_parse
-def _predict_main(operation:str, # gen_embedding, nearest_neighbors, pca or all
-                  run_id:str='model', # the checkpoint ckpt/{run_id}.safetensors
-                  analysis_tag:str='', # added to output names: {run_id}_{analysis_tag}_{split}_...
-                  dataset_name:str=None, # deepfashion, simplicity, qmul or folder (default: the checkpoint's)
-                  dset_mode:str=None, # mode (default: the checkpoint's)
-                  dset_split:str='validation', # train or validation
-                  principal_encoder:int=1, # dual models: 1 embeds photos, 2 line drawings
-                  subset_n:int=100, # number of queries for nearest_neighbors (0: all)
-                  k:int=10, # neighbours per query
-                  n_components:int=100, # PCA components
-                  data_root:str=None, # data folder (default: the checkpoint's, else the embedded synthetic data)
-                  gallery_run_id:str=None, # cross-domain: the gallery's run (default: run_id)
-                  gallery_analysis_tag:str=None, # cross-domain: the gallery's analysis tag
-                  gallery_split:str=None, # cross-domain: the gallery's split
-                  method:str='auto', # auto, exact, faiss-flat or faiss-ivf
-                  ckpt_dir:str='ckpt', preds_dir:str='preds', bs:int=128, device:str=None,
-                  num_workers:int=None, use_gpu:bool_arg=None): # accepted for the original's command lines
+def predict_main(operation:str, # gen_embedding, nearest_neighbors, pca, or all (the three in order)
+                 run_id:str='model', # the checkpoint ckpt/{run_id}.safetensors
+                 analysis_tag:str='', # added to output names: {run_id}_{analysis_tag}_{split}_...
+                 dataset_name:str=None, # a registered dataset: deepfashion, simplicity, qmul or folder (default: the checkpoint's)
+                 dset_mode:str=None, # mode (default: the checkpoint's, or the dataset's for principal_encoder)
+                 dset_split:str='validation', # train or validation
+                 principal_encoder:Literal[1, 2]=1, # dual models: 1 embeds photos, 2 line drawings
+                 subset_n:int=100, # number of queries for nearest_neighbors (0: all)
+                 k:int=10, # neighbours per query
+                 n_components:int=100, # PCA components
+                 data_root:str=None, # data folder (default: the checkpoint's, else the embedded synthetic data)
+                 gallery_run_id:str=None, # cross-domain: the gallery's run (default: run_id)
+                 gallery_analysis_tag:str=None, # cross-domain: the gallery's analysis tag
+                 gallery_split:str=None, # cross-domain: the gallery's split
+                 method:Literal['auto', 'exact', 'faiss-flat', 'faiss-ivf']='auto', # neighbour search
+                 ckpt_dir:str='ckpt', # folder of checkpoints
+                 preds_dir:str='preds', # folder of outputs
+                 bs:int=128, # batch size for embedding
+                 device:str=None, # cpu, cuda, mps (default: the best there is)
+                 use_gpu:bool=None, # the original's flag: 0 forces the CPU
+                 num_workers:int=None): # accepted for the original's command lines, no effect
     "Embeddings, nearest neighbours and PCA (the original's predict.py)"
-    if operation not in OPERATIONS: raise SystemExit(f"clothembed-predict: error: unknown operation {operation!r}: choose {', '.join(OPERATIONS)}")
+    if operation not in OPERATIONS: raise ArgumentError(f"unknown operation {operation!r}: choose {', '.join(OPERATIONS)}")
+    if k < 1 or bs < 1 or n_components < 1: raise ArgumentError("k, bs and n_components must be positive")
     if use_gpu is False and device is None: device = 'cpu'
-    try:
-        if operation in ('gen_embedding', 'all'):
-            print(f"wrote {gen_embedding(run_id, analysis_tag, dataset_name, dset_mode, dset_split, principal_encoder, data_root, ckpt_dir, preds_dir, bs, device)}")
-        if operation in ('nearest_neighbors', 'all'):
-            print(f"wrote {run_nearest_neighbors(run_id, analysis_tag, dset_split, subset_n, k, preds_dir, gallery_run_id, gallery_analysis_tag, gallery_split, method)}")
-        if operation in ('pca', 'all'): print(f"wrote {run_pca(run_id, analysis_tag, dset_split, n_components, preds_dir)}")
-    except (DataError, ValueError, FileNotFoundError, ImportError) as e: raise SystemExit(f"clothembed-predict: error: {e}")
+    if operation in ('gen_embedding', 'all'):
+        print(f"wrote {gen_embedding(run_id, analysis_tag, dataset_name, dset_mode, dset_split, principal_encoder, data_root, ckpt_dir, preds_dir, bs, device)}")
+    if operation in ('nearest_neighbors', 'all'):
+        print(f"wrote {run_nearest_neighbors(run_id, analysis_tag, dset_split, subset_n, k, preds_dir, gallery_run_id, gallery_analysis_tag, gallery_split, method)}")
+    if operation in ('pca', 'all'): print(f"wrote {run_pca(run_id, analysis_tag, dset_split, n_components, preds_dir)}")
 
-def predict_cli():
+def predict_cli(argv=None):
     "Entry point of `clothembed-predict`"
-    run_cli(_predict_main)
+    run_cli(predict_main, argv, prog='clothembed-predict')

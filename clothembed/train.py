@@ -1,4 +1,4 @@
-"""A fastai `Learner` with the custom model and loss: the paper's frozen-encoder start and SGD recipe, embedding metrics, atomic safetensors checkpoints that resume, and the `clothembed-train` CLI.
+"""A fastai `Learner` with the custom model, loss and sampler: `TrainConfig` as the one description of a run, the paper's recipe one flag away, embedding metrics, atomic safetensors checkpoints that resume, and the `clothembed-train` CLI generated from the configuration.
 
 Docs: https://clothembed.github.io/clothembed/train.html.md"""
 
@@ -7,48 +7,60 @@ Docs: https://clothembed.github.io/clothembed/train.html.md"""
 # %% ../nbs/06_train.ipynb #57db9373
 from __future__ import annotations
 import json, math, os, time
-from dataclasses import dataclass, asdict
 from functools import partial
 from pathlib import Path
+from typing import Literal
 import numpy as np
 import torch
 from safetensors.torch import save_file, load_file, safe_open
-from fastcore.script import call_parse, bool_arg
+from fastcore.basics import store_attr
+from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
-from fastai.callback.progress import CSVLogger
+from fastai.callback.progress import CSVLogger, ProgressCallback
 from fastai.metrics import AccumMetric
 from fastai.torch_core import rank_distrib
 from contextlib import nullcontext
 from fastai.optimizer import SGD, Adam
 from fastai.vision.augment import aug_transforms, Hue, Saturation
-from .synth import write_dataset, run_cli
-from .data import (DataError, ItemStore, deepfashion2, simplicity, qmul, pair_dataloaders, cache_dir)
+from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, cache_dir, pick_device,
+                             seed_everything, ensure_writable, run_cli)
+from .synth import write_dataset
+from .data import ItemStore, dataset_sets as _dataset_sets, get_dataset, train_dataloaders, get_sampler
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
-from .losses import get_loss
+from .losses import get_loss, labels_of
+from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['pair_accuracy', 'recall_at_1', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint', 'read_checkpoint',
-           'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'TrainConfig', 'default_data', 'dataset_sets',
-           'batch_augment', 'build_dls', 'pick_device', 'build_learner', 'ckpt_file', 'train', 'train_cli']
+__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint',
+           'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'TrainConfig', 'default_data',
+           'data_root', 'dataset_sets', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
+           'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
+def _unique(preds, targs):
+    "Embeddings, labels and domains of the distinct items of an epoch (a sampler may draw an item twice)"
+    t = torch.as_tensor(targs).as_subclass(torch.Tensor); idx = t[:, 2].cpu().numpy()
+    _, first = np.unique(idx, return_index=True)
+    return preds.float().cpu().numpy()[first], t[first, 0].cpu().numpy(), t[first, 1].cpu().numpy()
+
+def _retrieval_at_1(preds, targs):
+    X, lab, dom = _unique(preds, targs)
+    if (dom == 1).any() and (dom == 0).any():
+        return cross_domain_recall(X[dom == 0], lab[dom == 0], X[dom == 1], lab[dom == 1], ks=(1,))['recall_at_1']
+    return retrieval_metrics(X, lab, ks=(1,))['precision_at_1']
+
 def _pair_accuracy(preds, targs):
-    d = (preds[:, 0] - preds[:, 1]).norm(dim=-1); y = targs.bool()
+    lab = labels_of(targs); a, b = preds[0::2], preds[1::2]
+    d = (a - b).norm(dim=-1); y = lab[0::2] == lab[1::2]
     ys = y[d.argsort()].float(); n = len(ys)
     tp = torch.cat([ys.new_zeros(1), ys.cumsum(0)])                 # positives among the k closest, k = 0..n
     k = torch.arange(n + 1, device=ys.device, dtype=ys.dtype)
     return ((tp + (n - k) - (ys.sum() - tp)) / n).max().item()
 
-def _recall_at_1(preds, targs):
-    pos = targs.bool()
-    if pos.sum() < 2: return float('nan')
-    q, g = preds[pos, 0], preds[pos, 1]
-    return ((q @ g.T).argmax(1) == torch.arange(len(q), device=q.device)).float().mean().item()
-
+def retrieval_at_1(): return AccumMetric(_retrieval_at_1, flatten=False, to_np=False, invert_arg=False, name='retrieval@1')
 def pair_accuracy(): return AccumMetric(_pair_accuracy, flatten=False, to_np=False, invert_arg=False, name='pair_acc')
-def recall_at_1(): return AccumMetric(_recall_at_1, flatten=False, to_np=False, invert_arg=False, name='recall@1')
 
 # %% ../nbs/06_train.ipynb #ff59bf9b
 class FreezeEncoderFor(Callback):
@@ -76,8 +88,8 @@ def _jsonable(o):
     return float(o)
 
 def save_checkpoint(path, model, meta:dict, opt=None):
-    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors) and a JSON sidecar"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar"
+    path = Path(path)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     scalars, hypers = [], None
     if opt is not None:
@@ -89,36 +101,36 @@ def save_checkpoint(path, model, meta:dict, opt=None):
                 else: sc[k] = v
             scalars.append(sc)
     meta = {**meta, 'opt_scalars': scalars if opt is not None else None, 'opt_hypers': hypers}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    save_file(tensors, str(tmp), metadata={'clothembed': json.dumps(meta, default=_jsonable)})
-    os.replace(tmp, path)
-    side = path.with_suffix('.json'); tj = side.with_name(f".{side.name}.tmp")
-    tj.write_text(json.dumps({k: v for k, v in meta.items() if not k.startswith('opt_')}, indent=1, default=_jsonable)); os.replace(tj, side)
+    with atomic_path(path) as tmp: save_file(tensors, str(tmp), metadata={'clothembed': json.dumps(meta, default=_jsonable)})
+    write_json({k: v for k, v in meta.items() if not k.startswith('opt_')}, path.with_suffix('.json'), indent=1, default=_jsonable)
+    return path
 
 def read_checkpoint(path):
-    "`(model_state, meta, opt_tensors)` of a checkpoint, or a clear error naming the file"
+    "`(model_state, meta, opt_tensors)` of a checkpoint, or a `DataError` naming the file"
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: checkpoint not found")
+    if not path.exists(): raise DataError(f"{path}: checkpoint not found")
     try:
         with safe_open(str(path), 'pt') as f: md = f.metadata() or {}
         t = load_file(str(path))
-    except Exception as e: raise ValueError(f"{path}: not a readable safetensors checkpoint ({e})") from None
-    if 'clothembed' not in md: raise ValueError(f"{path}: not a clothembed checkpoint (no run description)")
+    except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
+    if 'clothembed' not in md: raise DataError(f"{path}: not a clothembed checkpoint (no run description)")
     meta = json.loads(md['clothembed'])
     return {k[6:]: v for k, v in t.items() if k.startswith('model.')}, meta, {k[4:]: v for k, v in t.items() if k.startswith('opt.')}
 
 def check_compatible(meta:dict, path, **want):
-    "Raise a clear error when a checkpoint's model type, encoder (or anything in `want`) differs from what is asked"
+    "Raise a `DataError` when a checkpoint's model type, encoder (or anything in `want`) differs from what is asked"
     bad = [f"{k}: checkpoint has {meta.get(k)!r}, asked for {v!r}" for k, v in want.items() if v is not None and meta.get(k) != v]
-    if bad: raise ValueError(f"{path}: checkpoint does not match this run ({'; '.join(bad)})")
+    if bad: raise DataError(f"{path}: checkpoint does not match this run ({'; '.join(bad)})")
 
 def load_model(path, principal_encoder:int=None, **want):
     "Rebuild the model of a checkpoint with its weights (checking `want`, e.g. `model_type='dual'`)"
     sd, meta, _ = read_checkpoint(path); check_compatible(meta, path, **want)
+    if principal_encoder is not None and int(principal_encoder) == 2 and meta['model_type'] != 'dual':
+        raise DataError(f"{path}: a {meta['model_type']} checkpoint has one encoder; principal_encoder 2 needs a dual model")
     m = create_model(meta['model_type'], meta['encoder'], meta.get('dim', 256), pretrained=False,
                      principal_encoder=int(principal_encoder or 1))
     try: m.load_state_dict(sd)
-    except RuntimeError as e: raise ValueError(f"{path}: weights do not fit a {meta['model_type']} {meta['encoder']} model ({str(e)[:200]})") from None
+    except RuntimeError as e: raise DataError(f"{path}: weights do not fit a {meta['model_type']} {meta['encoder']} model ({str(e)[:200]})") from None
     return m, meta
 
 def _restore_opt(opt, meta, opt_t):
@@ -135,21 +147,77 @@ class CheckpointEveryEpoch(Callback):
         if rank_distrib() == 0: save_checkpoint(self.path, self.learn.model, self.meta_fn(self.learn.epoch + 1), self.learn.opt)
 
 # %% ../nbs/06_train.ipynb #9fe201e3
-@dataclass
 class TrainConfig:
     "Everything that defines a training run"
-    run_id:str='model'; dataset_name:str='deepfashion'; dset_mode:str='grayscale_mask'; model_type:str='siamese'
-    data_root:str=None; encoder:str='lite0'; pretrained:bool=True; weights:str=None; dim:int=256; size:int=64; frozen_blocks:int=3
-    epochs:int=8; bs:int=64; loss:str='contrastive'; temperature:float=0.1; recipe:str='onecycle'; lr:float=None
-    freeze_encoder_until_it:int=0; positive_proportion:float=None; hard_negatives:bool=False; augment:str='light'
-    device:str=None; out:str='.'; qmul_category:str='shoes'; seed:int=0; tensorboard:bool=False; precision:str='auto'
-    synth_designs:int=240; synth_photos:int=4
+    def __init__(self,
+                 run_id:str='model', # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
+                 dataset_name:str='deepfashion', # a registered dataset: deepfashion, simplicity, qmul (`clothembed.data.DATASETS`)
+                 dset_mode:str=None, # the mode (default: the dataset's; grayscale_mask for deepfashion, natural_image for the others)
+                 model_type:Literal['siamese', 'dual']='siamese', # one encoder for everything, or one for photos and one for line drawings
+                 data_root:str=None, # data folder (default: the embedded synthetic dataset, generated on first use)
+                 encoder:str='lite0', # lite0 (offline ImageNet weights), resnet18/34/50, resnext50_32x4d, or timm:<name>
+                 pretrained:bool=True, # start from ImageNet weights
+                 weights:str=None, # a local ImageNet weights file for a torchvision or timm encoder
+                 dim:int=256, # embedding size
+                 size:int=64, # image size in pixels
+                 frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
+                 epochs:int=8, # epochs
+                 bs:int=64, # batch size: pairs with the pairs sampler, 2*bs items with pk
+                 sampler:Literal['pairs', 'pk']='pairs', # the paper's pairs, or P garments x K views per batch
+                 views_per_garment:int=4, # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
+                 hard:Literal['none', 'category', 'texture']='none', # pk batches of garments of one category, or sharing fabrics
+                 positive_proportion:float=None, # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
+                 hard_negatives:bool=False, # pairs sampler: negatives from the same category
+                 loss:Literal['contrastive', 'supcon', 'infonce']='contrastive', # the paper's contrastive loss, or multi-positive InfoNCE
+                 temperature:float=0.1, # temperature of supcon/infonce
+                 schedule:Literal['onecycle', 'step']='onecycle', # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
+                 lr:float=None, # learning rate (default 3e-3 with onecycle, 0.01 with step)
+                 freeze_encoder_until_it:int=0, # iterations with only the projection trained
+                 augment:Literal['none', 'light', 'texture']='light', # training augmentation: texture adds hue and saturation swings
+                 precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto', # mixed precision on CUDA (auto: bf16)
+                 device:str=None, # cpu, cuda, mps (default: the best there is)
+                 out:str='.', # folder for ckpt/ and logs/
+                 qmul_category:str='shoes', # QMUL category: shoes or chairs
+                 group_by:Literal['pair_style', 'pair']='pair_style', # DeepFashion2: one garment is pair_id and style (the original), or pair_id alone
+                 views:Literal['principal', 'all']='principal', # Simplicity: each pattern's first figure, or every figure of its sheet
+                 skip_bad:bool=False, # skip unreadable items (counted) instead of stopping
+                 seed:int=0, # one seed for everything: data order, augmentation, initialisation
+                 tensorboard:bool=False, # also log to TensorBoard (pip install tensorboard)
+                 synth_designs:int=240, # embedded dataset: designs
+                 synth_photos:int=4, # embedded dataset: photos per design
+                 recipe:str='default'): # the recipe these values started from (recorded in checkpoints)
+        store_attr()
+        for k in ('size', 'bs', 'epochs', 'dim', 'views_per_garment'):
+            if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == 'epochs' else 1):
+                raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
+        for k, a in self.__init__.__annotations__.items():
+            a = a if not isinstance(a, str) else eval(a, {'Literal': Literal})
+            if getattr(a, '__origin__', None) is Literal and getattr(self, k) not in a.__args__:
+                raise ArgumentError(f"{k} must be one of {', '.join(a.__args__)} (got {getattr(self, k)!r})")
+        spec = get_dataset(self.dataset_name)
+        if self.dset_mode is None: self.dset_mode = spec.default_mode
+        spec.check_mode(self.dset_mode)
+
+    def asdict(self) -> dict: return {k: getattr(self, k) for k in self.__init__.__annotations__ if k != 'return'}
+    def replace(self, **kw): return TrainConfig(**{**self.asdict(), **kw})
+    def __eq__(self, o): return isinstance(o, TrainConfig) and self.asdict() == o.asdict()
+    def __repr__(self): return f"TrainConfig({', '.join(f'{k}={v!r}' for k, v in self.asdict().items())})"
+    def data_options(self) -> dict:
+        "Options for the dataset readers (each reader takes what it knows)"
+        return dict(group_by=self.group_by, views=self.views, skip_bad=self.skip_bad, category=self.qmul_category)
 
     @classmethod
-    def paper(cls, **kw):
-        "The paper's recipe: ResNeXt-50, 224 px, batch 200, SGD, frozen encoder for 1000 iterations, 100 epochs"
-        return cls(**{**dict(encoder='resnext50_32x4d', size=224, bs=200, recipe='sgd', lr=0.01, freeze_encoder_until_it=1000, epochs=100, frozen_blocks=0), **kw})
+    def from_recipe(cls, recipe:str='default', **kw):
+        "The configuration of a named recipe, with the fields in `kw` overriding it"
+        if recipe not in RECIPES: raise ArgumentError(f"unknown recipe {recipe!r}: choose {', '.join(RECIPES)}")
+        return cls(**{**RECIPES[recipe], **kw, 'recipe': recipe})
+    @classmethod
+    def paper(cls, **kw): return cls.from_recipe('paper', **kw)
 
+RECIPES = {'default': {},
+           'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100, frozen_blocks=0)}
+
+# %% ../nbs/06_train.ipynb #40fee74a
 def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> Path:
     "The embedded default dataset, generated once into the cache folder"
     p = cache_dir() / 'synthetic' / f"v1_d{n_designs}_p{photos}_s{size}_seed{seed}"
@@ -159,46 +227,36 @@ def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> P
         write_dataset(p, n_designs, photos, size, seed)
     return p
 
-def _sub(root:Path, name:str): return root / name if (root / name).is_dir() else root
+def data_root(cfg:TrainConfig) -> Path:
+    "The run's data folder: `cfg.data_root`, or the embedded dataset"
+    return Path(cfg.data_root) if cfg.data_root else default_data(cfg.synth_designs, cfg.synth_photos)
 
 def dataset_sets(cfg:TrainConfig, split:str):
-    "The `(a, b)` item sets of a split: `b` is None for Siamese photo pairs, the line drawings for cross-domain sets"
-    root = Path(cfg.data_root) if cfg.data_root else default_data(cfg.synth_designs, cfg.synth_photos)
-    if cfg.dataset_name == 'deepfashion':
-        return deepfashion2(_sub(root, 'deepfashion2'), split, cfg.dset_mode), None
-    if cfg.dataset_name == 'simplicity':
-        r = _sub(_sub(root, 'simplicity'), split)
-        return simplicity(r, 'natural_image'), simplicity(r, 'line_drawing')
-    if cfg.dataset_name == 'qmul':
-        s = 'train' if split == 'train' else 'test'
-        return qmul(root, cfg.qmul_category, s, 'natural_image'), qmul(root, cfg.qmul_category, s, 'line_drawing')
-    raise DataError(f"unknown dataset_name {cfg.dataset_name!r}: choose deepfashion, simplicity or qmul")
+    "The `(photos, drawings)` item sets of a split: drawings is None for a photo-only dataset"
+    return _dataset_sets(cfg.dataset_name, data_root(cfg), split, cfg.dset_mode, **cfg.data_options())
 
-# %% ../nbs/06_train.ipynb #f67594d8
+# %% ../nbs/06_train.ipynb #ef37872c
 def batch_augment(kind:str, size:int):
     "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting) or 'texture' (also hue and saturation swings)"
     if kind == 'none': return []
     tf = aug_transforms(max_rotate=8, max_zoom=1.1, max_warp=0.1, max_lighting=0.3, p_affine=0.6, pad_mode='border')
     if kind == 'texture': tf += [Hue(max_hue=0.5, p=0.8), Saturation(max_lighting=0.8, p=0.8)]
-    elif kind != 'light': raise ValueError(f"unknown augment {kind!r}: choose none, light or texture")
+    elif kind != 'light': raise ArgumentError(f"unknown augment {kind!r}: choose none, light or texture")
     return tf
 
+def run_sampler(cfg:TrainConfig):
+    "The sampler of a run"
+    pp = cfg.positive_proportion if cfg.positive_proportion is not None else (1.0 if cfg.loss in ('supcon', 'infonce') else 0.5)
+    return get_sampler(cfg.sampler, pp, cfg.hard_negatives, cfg.views_per_garment, cfg.hard)
+
 def build_dls(cfg:TrainConfig, stats, device=None, progress:bool=True):
-    "Pair `DataLoaders` for a configuration"
+    "`DataLoaders` for a configuration"
     (ta, tb), (va, vb) = dataset_sets(cfg, 'train'), dataset_sets(cfg, 'validation')
-    st = lambda s: ItemStore(s, cfg.size, progress=progress) if s is not None else None
-    pp = cfg.positive_proportion if cfg.positive_proportion is not None else (1.0 if cfg.loss == 'infonce' else 0.5)
-    return pair_dataloaders(st(ta), st(va), st(tb), st(vb), bs=cfg.bs, stats=stats, batch_tfms=batch_augment(cfg.augment, cfg.size),
-                            positive_proportion=pp, hard_negatives=cfg.hard_negatives, seed=cfg.seed, device=device)
+    st = lambda s: ItemStore(s, cfg.size, skip_bad=cfg.skip_bad, progress=progress) if s is not None else None
+    return train_dataloaders(st(ta), st(va), st(tb), st(vb), run_sampler(cfg), bs=cfg.bs, stats=stats,
+                             batch_tfms=batch_augment(cfg.augment, cfg.size), seed=cfg.seed, device=device)
 
 # %% ../nbs/06_train.ipynb #e5f860bb
-def pick_device(device=None):
-    "The device to use: `device` if given, else CUDA, else MPS, else CPU"
-    if device: return torch.device(device)
-    if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
-    return torch.device('cpu')
-
 def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progress:bool=True):
     "A fastai `Learner` for `cfg`"
     dev = pick_device(cfg.device)
@@ -206,24 +264,26 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     dls = dls or build_dls(cfg, model.stats, dev, progress)
     out = Path(cfg.out)
     cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), CSVLogger(str((out / 'logs' / f"{cfg.run_id}.csv").absolute()), append=start_iter > 0)]
-    (out / 'logs').mkdir(parents=True, exist_ok=True)
     if cfg.tensorboard:
-        from fastai.callback.tensorboard import TensorBoardCallback
+        try: from fastai.callback.tensorboard import TensorBoardCallback; import tensorboard
+        except ImportError: raise MissingExtra("--tensorboard needs TensorBoard: pip install 'clothembed[tensorboard]'") from None
         cbs.append(TensorBoardCallback(str(out / 'logs' / cfg.run_id), trace_model=False))
-    opt = partial(SGD, mom=0.9, decouple_wd=False) if cfg.recipe == 'sgd' else Adam
-    learn = Learner(dls, model.to(dev), loss_func=get_loss(cfg.loss, cfg.temperature), opt_func=opt, splitter=encoder_splitter,
-                    metrics=[pair_accuracy(), recall_at_1()], cbs=cbs, wd=1e-4 if cfg.recipe == 'sgd' else 0.01)
+    sampler = dls.train.sampler
+    opt = partial(SGD, mom=0.9, decouple_wd=False) if cfg.schedule == 'step' else Adam
+    metrics = [retrieval_at_1()] + ([pair_accuracy()] if sampler.adjacent else [])
+    learn = Learner(dls, model.to(dev), loss_func=get_loss(cfg.loss, cfg.temperature, 'adjacent' if sampler.adjacent else 'all'), opt_func=opt,
+                    splitter=encoder_splitter, metrics=metrics, cbs=cbs, wd=1e-4 if cfg.schedule == 'step' else 0.01)
     if dev.type == 'cuda':
         learn.to_channelslast()
         if cfg.precision in ('auto', 'bf16'): learn.to_bf16()
         elif cfg.precision == 'fp16': learn.to_fp16()
     return learn
 
-# %% ../nbs/06_train.ipynb #e9577e2d
+# %% ../nbs/06_train.ipynb #5abf2fda
 def _meta(cfg, epoch, it):
     return dict(format='clothembed-checkpoint', version=1, model_type=cfg.model_type, encoder=cfg.encoder, dim=cfg.dim,
                 dset_mode=cfg.dset_mode, dataset_name=cfg.dataset_name, size=cfg.size, epoch=epoch, iteration=it,
-                config=asdict(cfg), saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
+                config=cfg.asdict(), saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
 
 def ckpt_file(cfg:TrainConfig): return Path(cfg.out) / 'ckpt' / f"{cfg.run_id}.safetensors"
 
@@ -235,13 +295,15 @@ def _init_from(cfg, ckpt_path):
         m = create_model(cfg.model_type, cfg.encoder, cfg.dim, pretrained=False); m.load_state_dict(sd); return m
     if cfg.model_type == 'dual' and meta['model_type'] == 'siamese':
         return dual_from_siamese(dict(config=dict(model_type='siamese', encoder=meta['encoder'], dim=meta.get('dim', 256)), state_dict=sd))
-    raise ValueError(f"{ckpt_path}: cannot start a {cfg.model_type} model from a {meta['model_type']} checkpoint")
+    raise DataError(f"{ckpt_path}: cannot start a {cfg.model_type} model from a {meta['model_type']} checkpoint")
+
+def _model_bytes(model): return sum(p.numel() * p.element_size() for p in model.parameters())
 
 def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=False):
-    "Train (or resume) the run described by `cfg`; returns the `Learner`"
-    torch.manual_seed(cfg.seed); np.random.seed(cfg.seed)
+    "Train (or resume) the run described by `cfg`; returns the `Learner` (its `trained_epochs`: epochs trained now)"
+    seed_everything(cfg.seed)
     path, model, start_epoch, start_iter, opt_state = ckpt_file(cfg), None, 0, 0, None
-    if restore and ckpt_path: raise ValueError("give either restore or ckpt_path, not both (as the original)")
+    if restore and ckpt_path: raise ArgumentError("give either restore or ckpt_path, not both (as the original)")
     if restore and path.exists():
         sd, meta, opt_t = read_checkpoint(path)
         check_compatible(meta, path, model_type=cfg.model_type, encoder=cfg.encoder, dset_mode=cfg.dset_mode,
@@ -251,22 +313,22 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
         if not quiet: print(f"resuming {path} at epoch {start_epoch}, iteration {start_iter}")
     elif ckpt_path: model = _init_from(cfg, ckpt_path)
     learn = build_learner(cfg, model, start_iter=start_iter, progress=not quiet)
-    if quiet:
-        from fastai.callback.progress import ProgressCallback
-        learn.remove_cb(ProgressCallback); learn.logger = lambda *a, **k: None
+    learn.trained_epochs = 0
+    if quiet: learn.remove_cb(ProgressCallback); learn.logger = lambda *a, **k: None
     if start_epoch >= cfg.epochs:
-        if not quiet: print(f"{path}: already trained for {start_epoch} epochs")
+        if not quiet: print(f"{path}: already trained for {start_epoch} epochs (asked for {cfg.epochs}); nothing to do")
         return learn
+    ensure_writable(path.parent, need=3 * _model_bytes(learn.model)); ensure_writable(Path(cfg.out) / 'logs')
     learn.create_opt()
     if opt_state is not None: _restore_opt(learn.opt, *opt_state)
     learn.add_cb(CheckpointEveryEpoch(path, lambda ep: _meta(cfg, ep, start_iter + learn.train_iter)))
-    lr = cfg.lr or (0.01 if cfg.recipe == 'sgd' else 3e-3)
+    lr = cfg.lr or (0.01 if cfg.schedule == 'step' else 3e-3)
     # under `accelerate launch` (WORLD_SIZE > 1) fastai's distrib_ctx wraps the model and shards the data
     dist = int(os.environ.get('WORLD_SIZE', 1)) > 1
     if dist: import fastai.distributed
     try:
         with (learn.distrib_ctx() if dist else nullcontext()):
-          if cfg.recipe == 'sgd':
+          if cfg.schedule == 'step':
             learn.fit(cfg.epochs, lr, cbs=ParamScheduler({'lr': step_schedule(lr, 3, 0.1, cfg.epochs)}), start_epoch=start_epoch)
           else: learn.fit_one_cycle(cfg.epochs, lr, start_epoch=start_epoch)
     except KeyboardInterrupt:
@@ -275,52 +337,29 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
         print(f"interrupted: saved {path} (epoch {ep}); run the same command again to resume")
         raise
     finally: learn.remove_cb(CheckpointEveryEpoch)
+    learn.trained_epochs = cfg.epochs - start_epoch
     return learn
 
 # %% ../nbs/06_train.ipynb #fe401563
-@call_parse
-def _train_main(run_id:str='model', # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
-                dataset_name:str='deepfashion', # deepfashion, simplicity or qmul
-                dset_mode:str='grayscale_mask', # color_mask_crop, color_crop, grayscale_mask (deepfashion); natural_image (others)
-                model_type:str='siamese', # siamese or dual
-                data_root:str=None, # data folder (default: the embedded synthetic dataset, generated on first use)
-                encoder:str=None, # lite0 (default, offline ImageNet weights), resnet18/34/50, resnext50_32x4d, timm:<name>
-                pretrained:bool_arg=True, # start from ImageNet weights
-                weights:str=None, # local ImageNet weights file for a torchvision/timm encoder
-                size:int=None, # image size in pixels (default 64; paper 224)
-                frozen_blocks:int=None, # backbone blocks kept fixed, for speed (default 3; paper 0)
-                epochs:int=None, # epochs (default 8; paper 100)
-                bs:int=None, # batch size in pairs (default 64; paper 200)
-                loss:str='contrastive', # contrastive or infonce
-                temperature:float=0.1, # InfoNCE temperature
-                recipe:str='default', # default (Adam, one-cycle) or paper (SGD 0.01, x0.1 every 3 epochs, ResNeXt-50, 224 px)
-                lr:float=None, # learning rate
-                freeze_encoder_until_it:int=None, # iterations with the encoder frozen (default 0; paper 1000)
-                positive_proportion:float=None, # share of positive pairs (default 0.5; 1 with infonce)
-                hard_negatives:bool_arg=False, # negatives from the same category
-                augment:str='light', # none, light or texture
-                device:str=None, # cpu, cuda, mps (default: the best there is)
-                out:str='.', # folder for ckpt/ and logs/
-                qmul_category:str='shoes', # shoes or chairs, for dataset_name qmul
-                restore:bool_arg=True, # resume ckpt/{run_id} if it exists (the original's default)
-                ckpt_path:str=None, # start from these weights instead (a siamese checkpoint can start a dual model)
-                ckpt_type:str=None, # accepted for the original's command lines; the checkpoint says its type
-                tensorboard:bool_arg=False, # also log to TensorBoard
-                seed:int=0, # random seed
-                val_freq:int=1, verbose:int=1, print_freq:int=100): # accepted for the original's command lines
+@delegates(TrainConfig.__init__)
+def train_main(recipe:str='default', # a named set of defaults: default, or paper (ResNeXt-50, 224 px, batch 200, SGD, 100 epochs)
+               restore:bool=True, # resume ckpt/{run_id} if it exists (the original's default)
+               norestore:bool=False, # start afresh even if ckpt/{run_id} exists (the same as --restore 0)
+               ckpt_path:str=None, # start from these weights instead (a siamese checkpoint can start a dual model)
+               ckpt_type:str=None, # accepted for the original's command lines, no effect: the checkpoint says its type
+               val_freq:int=1, # accepted for the original's command lines, no effect: validation runs every epoch
+               verbose:int=1, # accepted for the original's command lines, no effect
+               print_freq:int=100, # accepted for the original's command lines, no effect
+               **kwargs):
     "Train a clothembed model (the original's train.py)"
-    base = TrainConfig.paper() if recipe == 'paper' else TrainConfig()
-    given = dict(run_id=run_id, dataset_name=dataset_name, dset_mode=dset_mode, model_type=model_type, data_root=data_root, encoder=encoder,
-                 pretrained=pretrained, weights=weights, size=size, frozen_blocks=frozen_blocks, epochs=epochs, bs=bs, loss=loss, temperature=temperature, lr=lr,
-                 freeze_encoder_until_it=freeze_encoder_until_it, positive_proportion=positive_proportion, hard_negatives=hard_negatives,
-                 augment=augment, device=device, out=out, qmul_category=qmul_category, tensorboard=tensorboard, seed=seed)
-    cfg = TrainConfig(**{**asdict(base), **{k: v for k, v in given.items() if v is not None}})
-    if cfg.dataset_name in ('simplicity', 'qmul') and cfg.dset_mode not in ('natural_image', 'line_drawing'): cfg.dset_mode = 'natural_image'
-    try: train(cfg, restore=restore and not ckpt_path, ckpt_path=ckpt_path)
-    except KeyboardInterrupt: raise SystemExit(130)
-    except (DataError, ValueError, FileNotFoundError) as e: raise SystemExit(f"clothembed-train: error: {e}")
-    print(f"saved {ckpt_file(cfg)}")
+    cfg = TrainConfig.from_recipe(recipe, **kwargs)
+    learn = train(cfg, restore=restore and not norestore and not ckpt_path, ckpt_path=ckpt_path)
+    if learn.trained_epochs: print(f"saved {ckpt_file(cfg)}")
+    return cfg
 
-def train_cli():
+def train_cli(argv=None):
     "Entry point of `clothembed-train`"
-    run_cli(_train_main)
+    run_cli(train_main, argv, prog='clothembed-train')
+
+# %% ../nbs/06_train.ipynb #2d982e20
+if __name__ == '__main__' and '__file__' in globals(): train_cli()   # python -m clothembed.train (as accelerate launch runs it)
