@@ -10,7 +10,7 @@ import json, os, time
 from pathlib import Path
 import numpy as np
 import torch
-from .core import write_json, write_text, run_cli
+from .core import ArgumentError, write_json, write_text, run_cli
 from .synth import load_ground_truth
 from .data import ItemStore, dataset_items, DF2_MODES
 from .models import create_backbone
@@ -19,8 +19,9 @@ from .predict import embed
 from .metrics import METRICS, evaluate_embedding, cross_domain_recall
 
 # %% auto #0
-__all__ = ['evaluate', 'QMUL_DEFAULT', 'SETTINGS', 'eval_sets', 'raw_pixels', 'imagenet_features', 'contenders', 'evaluate_run',
-           'find_qmul', 'qmul_bench', 'run_bench', 'bench_markdown', 'bench_main', 'bench_cli']
+__all__ = ['evaluate', 'HEADLINE', 'BEFORE', 'QMUL_DEFAULT', 'QMUL_RECIPE', 'QMUL_FULL', 'SETTINGS', 'eval_sets', 'raw_pixels',
+           'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'find_qmul', 'qmul_bench', 'train_eval',
+           'run_bench', 'bench_markdown', 'bench_main', 'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
@@ -58,14 +59,14 @@ def imagenet_features(iset, size:int=64):
     return embed(_Features(), ItemStore(iset, size, progress=False), progress=False)
 
 # %% ../nbs/10_bench.ipynb #2623bd4c
-def contenders(best:dict=None):
-    "Name -> training configuration overrides; `best` replaces the best recipe's"
-    best = best or dict(dataset_name='simplicity', dset_mode='natural_image', model_type='dual', loss='infonce', temperature=0.1, augment='texture')
-    return {'siamese color_mask_crop': dict(dataset_name='deepfashion', dset_mode='color_mask_crop', model_type='siamese'),
-            'siamese color_crop': dict(dataset_name='deepfashion', dset_mode='color_crop', model_type='siamese'),
-            'siamese grayscale_mask': dict(dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese'),
-            'dual photo-drawing': dict(dataset_name='simplicity', dset_mode='natural_image', model_type='dual'),
-            'best: dual + InfoNCE + texture aug': best}
+HEADLINE = 'default recipe: dual photo ↔ line drawing'
+
+def contenders(modes:bool=False):
+    "Name -> configuration of the models the benchmark trains (the default recipe, on different data and models)"
+    c = {HEADLINE: dict(dataset_name='simplicity', model_type='dual'),
+         'default recipe: siamese grayscale_mask': dict(dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese')}
+    if modes: c.update({f'default recipe: siamese {m}': dict(dataset_name='deepfashion', dset_mode=m, model_type='siamese') for m in ('color_mask_crop', 'color_crop')})
+    return c
 
 def evaluate_run(ck, sets, labels, progress=False):
     "Metrics of a trained checkpoint on the evaluation sets"
@@ -75,6 +76,19 @@ def evaluate_run(ck, sets, labels, progress=False):
     Xd = embed(model, ItemStore(sets['line_drawing'], size, progress=False), 2 if meta['model_type'] == 'dual' else 1, progress=progress)
     return evaluate(X, labels[mode], Xd, labels['line_drawing']['group'])
 
+# %% ../nbs/10_bench.ipynb #61e69eff
+BEFORE = dict(sampler='pairs', loss='infonce', augment='texture', hard='none', extra_designs=0)   # v0.1's best recipe
+
+def ablation() -> dict:
+    "Name -> overrides of the headline model: the previous recipe, each lever alone on it, and the default (all levers)"
+    d = TrainConfig()
+    levers = {'P×K batches + multi-positive InfoNCE': dict(sampler='pk', loss='supcon'),
+              'cue-conflict batches (shared fabrics)': dict(sampler='pk', loss='supcon', hard='texture'),
+              f'{d.extra_designs} extra designs': dict(extra_designs=d.extra_designs)}
+    return {'before (v0.1 best: pairs + InfoNCE + texture aug)': BEFORE,
+            **{f'before + {k}': {**BEFORE, **v} for k, v in levers.items()},
+            'default (all levers)': {}}
+
 # %% ../nbs/10_bench.ipynb #2552b119
 QMUL_DEFAULT = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'qmul_sbir' if '__file__' in globals() else None
 
@@ -83,6 +97,9 @@ def find_qmul(root=None):
     for c in [root, os.environ.get('CLOTHEMBED_QMUL'), Path.cwd().parent / 'shared/data/qmul_sbir', Path.cwd().parent.parent / 'shared/data/qmul_sbir', QMUL_DEFAULT]:
         if c and (Path(c) / 'shoes_sketch_db_test.mat').exists(): return Path(c)
     return None
+
+QMUL_RECIPE = dict(model_type='siamese', size=96, epochs=10, bs=32, frozen_blocks=2, loss='supcon', sampler='pairs', augment='light', extra_designs=0)
+QMUL_FULL = dict(size=192, epochs=40, bs=64, frozen_blocks=0)   # the full setting, for a GPU
 
 def qmul_bench(root, category:str, out, quiet=True, **kw):
     "Train on a QMUL category and report sketch -> photo-edge acc@1 and acc@10 on its test split, with baselines"
@@ -98,59 +115,96 @@ def qmul_bench(root, category:str, out, quiet=True, **kw):
     return dict(category=category, test_pairs=len(sk), train_seconds=round(secs, 1), config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
 
 # %% ../nbs/10_bench.ipynb #d41f27e8
-SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64, epochs=8, bs=64), qmul=dict(size=96, epochs=10, bs=32, frozen_blocks=2, loss='infonce', model_type='siamese')),
-                full=dict(designs=1000, photos=4, train=dict(size=128, epochs=20, bs=128, frozen_blocks=0), qmul=dict(size=192, epochs=40, bs=64, frozen_blocks=0, loss='infonce', model_type='siamese')))
+SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64)),
+                full=dict(designs=1000, photos=4, train=dict(size=128, frozen_blocks=0, steps=3000)))
 
-def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only=None, do_qmul:bool=True, progress=print):
+_SUMMARY = list(METRICS) + ['train_seconds']
+
+def _mean_std(runs:list) -> dict:
+    "Mean of each metric over runs, with its standard deviation and the runs themselves"
+    out = {k: float(np.mean([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
+    out['std'] = {k: float(np.std([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
+    out['seeds'] = runs; out['attributes'] = runs[0].get('attributes', {})
+    return out
+
+def train_eval(name:str, kw:dict, root, sets, labels, out, seed:int=0, progress=print) -> dict:
+    "Train one configuration and evaluate it on the held-out designs"
+    progress(f"training {name} (seed {seed})")
+    run_id = ''.join(c if c.isalnum() else '_' for c in name)[:60] + f"_s{seed}"
+    cfg = TrainConfig(**{**dict(run_id=run_id, data_root=str(root), out=str(out), seed=seed), **kw})
+    t0 = time.time(); train(cfg, restore=False, quiet=True); secs = time.time() - t0
+    r = evaluate_run(ckpt_file(cfg), sets, labels); r['train_seconds'] = round(secs, 1)
+    return r
+
+def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only=None, do_qmul:bool=True, seeds:int=1,
+              do_ablation:bool=False, modes:bool=False, progress=print):
     "Train and evaluate every contender and baseline; write `bench.json` and `bench.md` under `out`"
     s = SETTINGS['quick' if quick else 'full']; out = Path(out); out.mkdir(parents=True, exist_ok=True)
     root = Path(data_root) if data_root else default_data(s['designs'], s['photos'])
     sets, labels = eval_sets(root)
-    res = dict(setting='quick' if quick else 'full', data=str(root), train=s['train'], device=str(torch.device('cuda' if torch.cuda.is_available() else 'cpu')),
+    res = dict(setting='quick' if quick else 'full', data=str(root), train={**TrainConfig().asdict(), **s['train']}, seeds=seeds,
+               device=str(torch.device('cuda' if torch.cuda.is_available() else 'cpu')),
                eval=dict(photos=len(sets['natural_image']), designs=len(set(labels['natural_image']['design'])), drawings=len(sets['line_drawing'])),
-               models={}, baselines={}, qmul={})
+               models={}, baselines={}, ablation={}, qmul={})
+    for k in ('run_id', 'data_root', 'out', 'seed'): res['train'].pop(k)
+    t0 = time.time()
     progress("baselines: raw pixels, ImageNet Lite0")
     res['baselines']['raw pixels'] = evaluate(raw_pixels(sets['color_mask_crop']), labels['color_mask_crop'])
     res['baselines']['ImageNet Lite0'] = evaluate(imagenet_features(sets['color_mask_crop'], s['train']['size']), labels['color_mask_crop'])
-    for name, kw in contenders().items():
+    for name, kw in contenders(modes).items():
         if only and name not in only: continue
-        progress(f"training {name}")
-        cfg = TrainConfig(**{**dict(run_id=name.split(':')[0].replace(' ', '_').replace('-', '_'), data_root=str(root), out=str(out),
-                                    synth_designs=s['designs']), **s['train'], **kw})
-        t0 = time.time(); train(cfg, restore=False, quiet=True)
-        r = evaluate_run(ckpt_file(cfg), sets, labels); r['train_seconds'] = round(time.time() - t0, 1); res['models'][name] = r
+        n = seeds if name == HEADLINE else 1
+        res['models'][name] = _mean_std([train_eval(name, {**s['train'], **kw}, root, sets, labels, out, seed, progress) for seed in range(n)])
+    if do_ablation:
+        for name, kw in ablation().items():
+            res['ablation'][name] = train_eval(name, {**s['train'], **contenders()[HEADLINE], **kw}, root, sets, labels, out, 0, progress)
     q = find_qmul(qmul_root) if do_qmul else None
     if do_qmul and q is None: progress("QMUL: skipped, ../shared/data/qmul_sbir not found"); res['qmul'] = 'skipped: data not found'
     elif q is not None:
         for c in ('shoes', 'chairs'):
-            progress(f"QMUL {c}"); res['qmul'][c] = qmul_bench(q, c, out, **s['qmul'])
+            progress(f"QMUL {c}"); res['qmul'][c] = qmul_bench(q, c, out, **QMUL_RECIPE, **({} if quick else QMUL_FULL))
+    res['total_seconds'] = round(time.time() - t0, 1)
     write_json(res, out / 'bench.json', indent=1); write_text(bench_markdown(res), out / 'bench.md')
     return res
 
 # %% ../nbs/10_bench.ipynb #79f19b9e
 _COLS = [(k, v[0]) for k, v in METRICS.items()]
 
+def _fmt(r, k):
+    "A metric as `mean` or `mean ± std`"
+    v = r.get(k)
+    if v is None: return '–'
+    if not isinstance(v, float): return str(v)
+    sd = r.get('std', {}).get(k)
+    return f"{v:.3f} ± {sd:.3f}" if sd and len(r.get('seeds', [])) > 1 else f"{v:.3f}"
+
 def bench_markdown(res:dict) -> str:
     "The benchmark as Markdown tables"
     f = lambda v: '–' if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+    head = '| model | ' + ' | '.join(c for _, c in _COLS) + ' | train s |'
     rows = [f"Setting: {res['setting']}, held-out designs: {res['eval']['designs']} ({res['eval']['photos']} photos, {res['eval']['drawings']} line drawings), "
-            f"training per model: {res['train']}, device: {res['device']}.", '',
-            '| model | ' + ' | '.join(c for _, c in _COLS) + ' | train s |', '|' + '---|' * (len(_COLS) + 2)]
+            f"device: {res['device']}, seeds of the headline model: {res.get('seeds', 1)}, total {res.get('total_seconds', '–')} s.", '',
+            head, '|' + '---|' * (len(_COLS) + 2)]
     for group in ('baselines', 'models'):
         for name, r in res[group].items():
-            rows.append(f"| {name} | " + ' | '.join(f(r.get(k)) for k, _ in _COLS) + f" | {f(r.get('train_seconds'))} |")
-    attrs = next(iter(res['models'].values()), next(iter(res['baselines'].values())))['attributes']
-    rows += ['', 'Attribute agreement of the top-10 neighbours (share with the query\'s value):', '',
-             '| model | ' + ' | '.join(attrs) + ' |', '|' + '---|' * (len(attrs) + 1)]
-    for group in ('baselines', 'models'):
-        for name, r in res[group].items(): rows.append(f"| {name} | " + ' | '.join(f(r['attributes'][a]) for a in attrs) + ' |')
+            rows.append(f"| {name} | " + ' | '.join(_fmt(r, k) for k, _ in _COLS) + f" | {_fmt(r, 'train_seconds')} |")
+    if res.get('ablation'):
+        rows += ['', 'Ablation of the headline model (seed 0, same budget):', '', head, '|' + '---|' * (len(_COLS) + 2)]
+        for name, r in res['ablation'].items(): rows.append(f"| {name} | " + ' | '.join(_fmt(r, k) for k, _ in _COLS) + f" | {_fmt(r, 'train_seconds')} |")
+    first = next(iter(res['models'].values()), next(iter(res['baselines'].values())))
+    attrs = first.get('attributes') or {}
+    if attrs:
+        rows += ['', 'Attribute agreement of the top-10 neighbours (share with the query\'s value):', '',
+                 '| model | ' + ' | '.join(attrs) + ' |', '|' + '---|' * (len(attrs) + 1)]
+        for group in ('baselines', 'models'):
+            for name, r in res[group].items(): rows.append(f"| {name} | " + ' | '.join(f(r['attributes'].get(a)) for a in attrs) + ' |')
     if isinstance(res.get('qmul'), dict) and res['qmul']:
         rows += ['', 'QMUL fine-grained sketch → photo (edge map) retrieval, test split:', '',
                  '| category | test pairs | ours acc@1 | ours acc@10 | raw pixels acc@1 | ImageNet Lite0 acc@1 | Yu et al. 2016 acc@1 | train s |', '|---|---|---|---|---|---|---|---|']
-        pub = dict(shoes=0.39, chairs=0.69)
+        pub = dict(shoes=0.391, chairs=0.691)
         for c, q in res['qmul'].items():
             rows.append(f"| {c} | {q['test_pairs']} | {f(q['model']['recall_at_1'])} | {f(q['model']['recall_at_10'])} | {f(q['raw_pixels']['recall_at_1'])} | "
-                        f"{f(q['imagenet_lite0']['recall_at_1'])} | {pub[c]:.2f} | {q['train_seconds']} |")
+                        f"{f(q['imagenet_lite0']['recall_at_1'])} | {pub.get(c, float('nan')):.3f} | {q['train_seconds']} |")
     elif res.get('qmul'): rows += ['', f"QMUL: {res['qmul']}"]
     return '\n'.join(rows) + '\n'
 
@@ -159,9 +213,13 @@ def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minu
                out:str='bench', # output folder: bench.json, bench.md, checkpoints
                data_root:str=None, # a synthetic dataset (default: the embedded one for the setting)
                qmul_root:str=None, # the QMUL folder (default: ../shared/data/qmul_sbir when present)
-               qmul:bool=True): # run the QMUL part
+               qmul:bool=True, # run the QMUL part
+               seeds:int=1, # repeat the headline model over this many seeds (mean ± std)
+               ablation:bool=False, # also train each lever of the default recipe alone
+               modes:bool=False): # also the Siamese models in color_mask_crop and color_crop
     "Benchmark structure against texture (and QMUL sketch retrieval); writes bench.json and bench.md"
-    res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul)
+    if seeds < 1: raise ArgumentError(f"seeds must be at least 1 (got {seeds})")
+    res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul, seeds=seeds, do_ablation=ablation, modes=modes)
     print(bench_markdown(res)); print(f"wrote {Path(out) / 'bench.json'} and {Path(out) / 'bench.md'}")
 
 def bench_cli(argv=None):

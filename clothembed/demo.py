@@ -19,7 +19,8 @@ from .visualize import image_getter, plot_neighbours, plot_pca_strip, plot_embed
 from .bench import eval_sets, evaluate
 
 # %% auto #0
-__all__ = ['write_report', 'run_demo', 'demo_main', 'demo_cli']
+__all__ = ['DUAL', 'SIAMESE', 'write_report', 'demo_models', 'demo_embeddings', 'demo_figures', 'demo_sections', 'run_demo',
+           'demo_main', 'demo_cli']
 
 # %% ../nbs/11_demo.ipynb #f47d33df
 def _table(cols:dict):
@@ -42,74 +43,94 @@ def write_report(out, title, sections):
                       f'<body><h1>{html.escape(title)}</h1>{body}</body></html>', Path(out) / 'report.html')
 
 # %% ../nbs/11_demo.ipynb #8ee81f1a
-def run_demo(out='demo', designs:int=240, photos:int=4, size:int=64, epochs:int=8, bs:int=64, progress=print):
-    "The whole pipeline on the embedded default; returns the path of `report.html`"
-    t0 = time.time(); out = Path(out); out.mkdir(parents=True, exist_ok=True); matplotlib.use('Agg')
-    root = default_data(designs, photos)
-    sets, labels = eval_sets(root)
-    common = dict(data_root=str(root), out=str(out), size=size, epochs=epochs, bs=bs, synth_designs=designs)
-    runs = {'dual (photo ↔ line drawing, InfoNCE, texture aug)': TrainConfig(run_id='demo_dual', dataset_name='simplicity', dset_mode='natural_image',
-                                                                           model_type='dual', loss='infonce', augment='texture', **common),
-            'siamese grayscale_mask (the original)': TrainConfig(run_id='demo_siamese_gm', dataset_name='deepfashion', dset_mode='grayscale_mask',
-                                                                 model_type='siamese', **common)}
+DUAL, SIAMESE = 'dual (photo ↔ line drawing, the default recipe)', 'siamese grayscale_mask (the original\'s mode, default recipe at half budget)'
+
+def demo_models(root, out, designs:int=240, overrides:dict=None, progress=print) -> dict:
+    "Train the demo's two models with the default recipe; returns name -> checkpoint path"
+    common = dict(data_root=str(root), out=str(out), synth_designs=designs, **(overrides or {}))
+    d = TrainConfig(**common)
+    runs = {DUAL: TrainConfig(run_id='demo_dual', dataset_name='simplicity', model_type='dual', **common),
+            SIAMESE: TrainConfig(run_id='demo_siamese_gm', dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese',
+                                 **{**common, 'steps': d.steps // 2 if d.steps else None, 'epochs': max(1, d.epochs // 2)})}
     for name, cfg in runs.items(): progress(f"training {name}"); train(cfg, restore=False)
-    progress("embedding, neighbours, PCA, metrics")
-    dual, _ = load_model(ckpt_file(runs[next(iter(runs))]))
-    Xp = embed(dual, ItemStore(sets['natural_image'], size), 1); Xd = embed(dual, ItemStore(sets['line_drawing'], size), 2)
-    sm, _ = load_model(ckpt_file(runs['siamese grayscale_mask (the original)']))
-    Xg = embed(sm, ItemStore(sets['grayscale_mask'], size), 1)
-    Xgd = embed(sm, ItemStore(sets['line_drawing'], size), 1)
-    pre = out / 'preds'
-    save_embedding(pre / 'demo_dual_photos_validation', Xp, sets['natural_image'].items)
-    save_embedding(pre / 'demo_dual_drawings_validation', Xd, sets['line_drawing'].items)
-    save_embedding(pre / 'demo_siamese_gm_validation', Xg, sets['grayscale_mask'].items)
-    metrics = {n: evaluate(X, labels[m], D, labels['line_drawing']['group'])
-               for n, X, m, D in zip(runs, (Xp, Xg), ('natural_image', 'grayscale_mask'), (Xd, Xgd))}
-    write_json(metrics, out / 'metrics.json')
-    photo, draw, gm = (image_getter(sets[m]) for m in ('natural_image', 'line_drawing', 'grayscale_mask'))
-    pid = sets['natural_image'].ids; design = dict(zip(pid, labels['natural_image']['design']))
-    rng = np.random.default_rng(0); q = [int(i) for i in rng.choice(len(pid), 5, replace=False)]
-    nn_p = nearest_neighbors(Xp[q], [pid[i] for i in q], Xp, pid, k=7, warn=lambda m: None)
-    nn_p = {k: [n for n in v if n[0] != k][:6] for k, v in nn_p.items()}
-    plot_neighbours(nn_p, photo, n_queries=5, k=6, fname=out / 'nn_photos.png', same=lambda a, b: design[a] == design[b]); plt.close('all')
-    nn_x = nearest_neighbors(Xp[q], [pid[i] for i in q], Xd, sets['line_drawing'].ids, k=6, warn=lambda m: None)
-    grp = dict(zip(pid, sets['natural_image'].groups))
-    plot_neighbours(nn_x, photo, draw, n_queries=5, k=6, fname=out / 'nn_photo_to_drawing.png', same=lambda a, b: grp[a] == b.split('/')[0]); plt.close('all')
-    gid = sets['grayscale_mask'].ids; gdesign = dict(zip(gid, labels['grayscale_mask']['design']))
-    nn_g = nearest_neighbors(Xg[q], [gid[i] for i in q], Xg, gid, k=7, warn=lambda m: None)
-    nn_g = {k: [n for n in v if n[0] != k][:6] for k, v in nn_g.items()}
-    plot_neighbours(nn_g, gm, n_queries=5, k=6, fname=out / 'nn_siamese_gm.png', same=lambda a, b: gdesign[a] == gdesign[b]); plt.close('all')
+    return {name: ckpt_file(cfg) for name, cfg in runs.items()}
+
+def demo_embeddings(cks:dict, sets:dict, out) -> dict:
+    "Embed the held-out photos and line drawings with both models, saved under `out/preds`; returns name -> (photos, drawings, photo mode)"
+    res = {}
+    for name, ck in cks.items():
+        m, meta = load_model(ck); mode = meta['dset_mode']; two = 2 if meta['model_type'] == 'dual' else 1
+        X = embed(m, ItemStore(sets[mode], meta['size']), 1); D = embed(m, ItemStore(sets['line_drawing'], meta['size']), two)
+        tag = Path(ck).stem
+        save_embedding(Path(out) / 'preds' / f"{tag}_photos_validation", X, sets[mode].items)
+        save_embedding(Path(out) / 'preds' / f"{tag}_drawings_validation", D, sets['line_drawing'].items)
+        res[name] = (X, D, mode)
+    return res
+
+def _neighbours_figure(X, ids, q, get_q, fname, same, Xg=None, gids=None, get_g=None):
+    "Neighbour grid of queries `q` (within `X`, the query itself left out, or in a gallery `Xg`)"
+    nn = nearest_neighbors(X[q], [ids[i] for i in q], X if Xg is None else Xg, ids if gids is None else gids, k=7, warn=lambda m: None)
+    nn = {k: [n for n in v if n[0] != k][:6] for k, v in nn.items()}
+    plot_neighbours(nn, get_q, get_g, n_queries=len(q), k=6, fname=fname, same=same); plt.close('all')
+
+def demo_figures(emb:dict, sets:dict, labels:dict, out) -> dict:
+    "The report's figures (PNG files under `out`); returns the PCA result"
+    (Xp, Xd, _), (Xg, _, gmode) = emb[DUAL], emb[SIAMESE]
+    photo, draw, gm = (image_getter(sets[m]) for m in ('natural_image', 'line_drawing', gmode))
+    pid = sets['natural_image'].ids; design = dict(zip(pid, labels['natural_image']['design'])); grp = dict(zip(pid, sets['natural_image'].groups))
+    q = [int(i) for i in np.random.default_rng(0).choice(len(pid), 5, replace=False)]
+    _neighbours_figure(Xp, pid, q, photo, out / 'nn_photos.png', lambda a, b: design[a] == design[b])
+    _neighbours_figure(Xp, pid, q, photo, out / 'nn_photo_to_drawing.png', lambda a, b: grp[a] == b.split('/')[0], Xd, sets['line_drawing'].ids, draw)
+    gid = sets[gmode].ids; gdesign = dict(zip(gid, labels[gmode]['design']))
+    _neighbours_figure(Xg, gid, q, gm, out / 'nn_siamese_gm.png', lambda a, b: gdesign[a] == gdesign[b])
     res, Z = pca_analysis(Xp, pid, 100); write_json(res, out / 'pca.json')
     for c in range(3): plot_pca_strip(Z, pid, photo, c, 9, fname=out / f'pca_{c + 1}.png'); plt.close('all')
     plot_embedding_map(Xp, [a['category'] for a in labels['natural_image']['attrs']], fname=out / 'map.png',
                        title='dual model photo embedding (held-out designs), first two principal components'); plt.close('all')
+    return res
+
+def demo_sections(metrics:dict, pca:dict, sets:dict, labels:dict, designs:int, photos:int, secs:float) -> list:
+    "The report's sections: (heading, html)"
     img = lambda f, alt: f'<img src="{f}" alt="{html.escape(alt)}">'
-    n_des = len(set(labels['natural_image']['design']))
-    secs = [('What this is', f"<p>clothembed embeds garment images by <b>structure</b> (silhouette, sleeves, neckline, collar, closures, pockets, seams) "
-             f"and not by texture. Two models were trained on the embedded synthetic dataset ({designs} designs, {photos} photos each) and are measured here "
-             f"on <b>{n_des} held-out designs</b> ({len(pid)} photos, {len(sets['line_drawing'])} line drawings) that neither saw in training. "
-             f"Each photo's fabric is shared with photos of other designs, so texture is a trap: a texture-sensitive embedding returns the wrong garments.</p>"),
+    n_des, n_ph = len(set(labels['natural_image']['design'])), len(sets['natural_image'])
+    return [('What this is', f"<p>clothembed embeds garment images by <b>structure</b> (silhouette, sleeves, neckline, collar, closures, pockets, seams) "
+             f"and not by texture. Two models were trained on the embedded synthetic dataset ({designs} designs, {photos} photos each, plus fresh designs "
+             f"the default recipe generates) and are measured here on <b>{n_des} held-out designs</b> ({n_ph} photos, {len(sets['line_drawing'])} line drawings) "
+             f"that neither saw in training. Each photo's fabric is shared with photos of other designs, so texture is a trap: a texture-sensitive embedding "
+             f"returns the wrong garments.</p>"),
             ('Metrics', _table(metrics) + "<p class='note'>Shape bias: share of cue-conflict trials in which a photo of the same design in another fabric is "
              "closer than a photo of another design in the query's fabric (ImageNet ResNet-50 scores about 0.21 on Geirhos et al.'s version, people about 0.96). "
              "Texture leakage: share of the 10 nearest neighbours that have the query's fabric but another design. The Siamese model embeds line drawings "
              "with its single photo encoder, so its cross-domain figures are only for reference.</p>"),
             ('Nearest neighbours: photos (dual model)', "<p class='note'>First column: the probe. Green distance: same design; red: another design.</p>" + img('nn_photos.png', 'photo neighbours')),
             ('A photo finds its pattern: photo → line drawing', img('nn_photo_to_drawing.png', 'cross-domain neighbours')),
-            ('Nearest neighbours: Siamese grayscale_mask baseline', "<p class='note'>Shown as the network sees them: the grayscale photo in the red and green channels, the mask in blue.</p>" + img('nn_siamese_gm.png', 'siamese neighbours')),
+            ('Nearest neighbours: Siamese grayscale_mask', "<p class='note'>Shown as the network sees them: the grayscale photo in the red and green channels, the mask in blue.</p>" + img('nn_siamese_gm.png', 'siamese neighbours')),
             ('PCA: samples along the first three components', ''.join(img(f'pca_{c}.png', f'PC {c}') for c in (1, 2, 3)) +
-             f"<p class='note'>Explained variance of the first five: {', '.join(f'{v:.3f}' for v in res['explained_variance_ratio'][:5])}.</p>"),
+             f"<p class='note'>Explained variance of the first five: {', '.join(f'{v:.3f}' for v in pca['explained_variance_ratio'][:5])}.</p>"),
             ('The embedding by category', img('map.png', 'embedding map')),
             ('Files', f"<p class='note'>Checkpoints in <code>ckpt/</code>, embeddings in <code>preds/</code> (.npy + JSON), <code>metrics.json</code>, <code>pca.json</code>. "
-             f"Made in {time.time() - t0:.0f} s.</p>")]
-    return write_report(out, 'clothembed demo: structure, not texture', secs)
+             f"Made in {secs:.0f} s.</p>")]
 
-# %% ../nbs/11_demo.ipynb #e7ddd912
+def run_demo(out='demo', designs:int=240, photos:int=4, overrides:dict=None, progress=print):
+    "The whole pipeline on the embedded default; returns the path of `report.html`"
+    t0 = time.time(); out = Path(out); out.mkdir(parents=True, exist_ok=True); matplotlib.use('Agg')
+    root = default_data(designs, photos)
+    sets, labels = eval_sets(root)
+    cks = demo_models(root, out, designs, overrides, progress)
+    progress("embedding, neighbours, PCA, metrics")
+    emb = demo_embeddings(cks, sets, out)
+    metrics = {n: evaluate(X, labels[m], D, labels['line_drawing']['group']) for n, (X, D, m) in emb.items()}
+    write_json(metrics, out / 'metrics.json', indent=1)
+    pca = demo_figures(emb, sets, labels, out)
+    return write_report(out, 'clothembed demo: structure, not texture', demo_sections(metrics, pca, sets, labels, designs, photos, time.time() - t0))
+
+# %% ../nbs/11_demo.ipynb #47461f29
 def demo_main(out:str='demo', # output folder: report.html, its PNGs, checkpoints, embeddings
                designs:int=240, # designs in the embedded dataset
-               size:int=64, # image size for training
-               epochs:int=8): # epochs per model
+               size:int=None, # image size for training (default: the default recipe's)
+               steps:int=None): # optimiser steps of the dual model (default: the default recipe's)
     "Run the whole pipeline on the embedded synthetic data and write report.html"
-    p = run_demo(out, designs=designs, size=size, epochs=epochs)
+    p = run_demo(out, designs=designs, overrides={k: v for k, v in dict(size=size, steps=steps).items() if v is not None})
     print(f"wrote {p}")
 
 def demo_cli(argv=None):

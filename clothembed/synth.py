@@ -16,11 +16,11 @@ from .core import ArgumentError, write_json, run_cli
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'ATTRIBUTES', 'RULES', 'SLEEVE_SHAPES', 'BOTTOMS', 'TEXTURE_KINDS', 'DF2_CATEGORY_IDS', 'Design',
-           'sample_design', 'sample_designs', 'vary_design', 'garment_geometry', 'render_line_drawing', 'Texture',
-           'sample_palette', 'sample_texture', 'render_texture', 'sample_pose', 'pose_points', 'pose_geometry',
-           'render_mask', 'render_photo', 'make_sample', 'df2_category', 'write_dataset', 'load_ground_truth',
-           'synth_main', 'synth_cli']
+__all__ = ['CATEGORIES', 'ATTRIBUTES', 'RULES', 'SLEEVE_SHAPES', 'BOTTOMS', 'TEXTURE_KINDS', 'DF2_CATEGORY_IDS',
+           'GENERATOR_VERSION', 'Design', 'sample_design', 'sample_designs', 'vary_design', 'garment_geometry',
+           'render_line_drawing', 'Texture', 'sample_palette', 'sample_texture', 'render_texture', 'sample_pose',
+           'pose_points', 'pose_geometry', 'render_mask', 'render_photo', 'make_sample', 'df2_category',
+           'write_dataset', 'load_ground_truth', 'synth_main', 'synth_cli']
 
 # %% ../nbs/01_synth.ipynb #9382aee4
 CATEGORIES = ('tee', 'shirt', 'dress', 'skirt', 'trousers', 'shorts', 'jumpsuit', 'jacket')
@@ -630,7 +630,8 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
                   size:int=256, # image size in pixels
                   seed:int=0, # the dataset is a function of the arguments
                   val_frac:float=0.2, # share of designs held out for validation
-                  progress:bool=True): # show a progress bar
+                  progress:bool=True, # show a progress bar
+                  exclude=()): # design ids never to draw (e.g. another dataset's held-out designs)
     "Write the DeepFashion2 and Simplicity trees and `ground_truth.json` under `out`; returns the path"
     out = Path(out)
     if n_designs < 2: raise ArgumentError(f"n_designs must be at least 2 (got {n_designs})")
@@ -641,17 +642,20 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
     if not os.access(out.parent, os.W_OK): raise PermissionError(f"cannot write to {out.parent}")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp", dir=out.parent))
     try:
-        _write(tmp, n_designs, photos_per_design, size, seed, val_frac, progress)
+        _write(tmp, n_designs, photos_per_design, size, seed, val_frac, progress, exclude)
         if out.exists(): out.rmdir()
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return out
 
+# %% ../nbs/01_synth.ipynb #56c1fdaf
+GENERATOR_VERSION = 1
+
 # %% ../nbs/01_synth.ipynb #dbcfe1d5
-def _write(root, n_designs, P, size, seed, val_frac, progress):
+def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=()):
     rng = np.random.default_rng(seed)
-    designs = sample_designs(n_designs, seed)
+    designs = sample_designs(n_designs, seed, exclude)
     n_val = max(1, int(round(n_designs * val_frac)))
     splits = {'train': designs[:-n_val], 'validation': designs[-n_val:]}
     gt = dict(version=1, args=dict(n_designs=n_designs, photos_per_design=P, size=size, seed=seed), designs={}, textures={},

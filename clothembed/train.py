@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #57db9373
 from __future__ import annotations
-import json, math, os, time
+import hashlib, json, math, os, time
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -23,11 +23,13 @@ from fastai.metrics import AccumMetric
 from fastai.torch_core import rank_distrib
 from contextlib import nullcontext
 from fastai.optimizer import SGD, Adam
-from fastai.vision.augment import aug_transforms, Hue, Saturation
-from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, cache_dir, pick_device,
+from fastai.vision.augment import aug_transforms, Hue, Saturation, RandTransform
+from fastai.torch_core import TensorImage
+import torch.nn.functional as F
+from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, cache_dir, pick_device,
                              seed_everything, ensure_writable, run_cli)
-from .synth import write_dataset
-from .data import ItemStore, dataset_sets as _dataset_sets, get_dataset, train_dataloaders, get_sampler
+from .synth import write_dataset, GENERATOR_VERSION
+from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, train_dataloaders, get_sampler
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
 from .losses import get_loss, labels_of
 from .metrics import cross_domain_recall, retrieval_metrics
@@ -35,8 +37,8 @@ from .metrics import cross_domain_recall, retrieval_metrics
 # %% auto #0
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint',
            'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'TrainConfig', 'default_data',
-           'data_root', 'dataset_sets', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
-           'train', 'train_main', 'train_cli']
+           'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'batch_augment', 'run_sampler', 'build_dls',
+           'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -162,18 +164,19 @@ class TrainConfig:
                  size:int=64, # image size in pixels
                  frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
                  epochs:int=8, # epochs
+                 steps:int=None, # optimiser steps in all: sets the epochs from the data's size, so a budget holds whatever the data
                  bs:int=64, # batch size: pairs with the pairs sampler, 2*bs items with pk
                  sampler:Literal['pairs', 'pk']='pairs', # the paper's pairs, or P garments x K views per batch
                  views_per_garment:int=4, # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
                  hard:Literal['none', 'category', 'texture']='none', # pk batches of garments of one category, or sharing fabrics
                  positive_proportion:float=None, # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
                  hard_negatives:bool=False, # pairs sampler: negatives from the same category
-                 loss:Literal['contrastive', 'supcon', 'infonce']='contrastive', # the paper's contrastive loss, or multi-positive InfoNCE
+                 loss:Literal['contrastive', 'supcon', 'infonce', 'supcon+infonce']='contrastive', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
                  temperature:float=0.1, # temperature of supcon/infonce
                  schedule:Literal['onecycle', 'step']='onecycle', # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
                  lr:float=None, # learning rate (default 3e-3 with onecycle, 0.01 with step)
                  freeze_encoder_until_it:int=0, # iterations with only the projection trained
-                 augment:Literal['none', 'light', 'texture']='light', # training augmentation: texture adds hue and saturation swings
+                 augment:Literal['none', 'light', 'texture', 'strokes']='light', # training augmentation: texture adds hue and saturation swings, strokes stroke width
                  precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto', # mixed precision on CUDA (auto: bf16)
                  device:str=None, # cpu, cuda, mps (default: the best there is)
                  out:str='.', # folder for ckpt/ and logs/
@@ -185,9 +188,10 @@ class TrainConfig:
                  tensorboard:bool=False, # also log to TensorBoard (pip install tensorboard)
                  synth_designs:int=240, # embedded dataset: designs
                  synth_photos:int=4, # embedded dataset: photos per design
+                 extra_designs:int=0, # fresh synthetic designs added to training (generated once; never the data's validation designs)
                  recipe:str='default'): # the recipe these values started from (recorded in checkpoints)
         store_attr()
-        for k in ('size', 'bs', 'epochs', 'dim', 'views_per_garment'):
+        for k in ('size', 'bs', 'epochs', 'dim', 'views_per_garment') + (('steps',) if steps is not None else ()):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == 'epochs' else 1):
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
         for k, a in self.__init__.__annotations__.items():
@@ -220,7 +224,7 @@ RECIPES = {'default': {},
 # %% ../nbs/06_train.ipynb #40fee74a
 def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> Path:
     "The embedded default dataset, generated once into the cache folder"
-    p = cache_dir() / 'synthetic' / f"v1_d{n_designs}_p{photos}_s{size}_seed{seed}"
+    p = cache_dir() / 'synthetic' / f"v{GENERATOR_VERSION}_d{n_designs}_p{photos}_s{size}_seed{seed}"
     if not (p / 'ground_truth.json').exists():
         print(f"generating the embedded synthetic dataset in {p} (once)")
         if p.exists() and not any(p.iterdir()): p.rmdir()
@@ -231,22 +235,64 @@ def data_root(cfg:TrainConfig) -> Path:
     "The run's data folder: `cfg.data_root`, or the embedded dataset"
     return Path(cfg.data_root) if cfg.data_root else default_data(cfg.synth_designs, cfg.synth_photos)
 
+def extra_data(cfg:TrainConfig) -> Path:
+    "`cfg.extra_designs` fresh synthetic designs for training, generated once into the cache; none is a validation design of the run's data"
+    if not cfg.extra_designs: return None
+    gt = data_root(cfg) / 'ground_truth.json'
+    held = sorted({g['design_id'] for g in read_json(gt)['images'].values() if g['split'] != 'train'}) if gt.exists() else []
+    key = hashlib.sha1(json.dumps(held).encode()).hexdigest()[:8]
+    p = cache_dir() / 'synthetic' / f"extra_v{GENERATOR_VERSION}_d{cfg.extra_designs}_p{cfg.synth_photos}_s128_x{key}"
+    if not (p / 'ground_truth.json').exists():
+        print(f"generating {cfg.extra_designs} extra training designs in {p} (once)")
+        if p.exists() and not any(p.iterdir()): p.rmdir()
+        write_dataset(p, cfg.extra_designs, cfg.synth_photos, 128, seed=1, val_frac=0.01, progress=False, exclude=held)
+    return p
+
+def _tagged(iset, tag):
+    "An item set with ids and groups prefixed by `tag`, so that two datasets' groups never mix"
+    return ItemSet([{**it, 'id': f"{tag}/{it['id']}", 'group': f"{tag}/{it.get('group')}"} for it in iset.items], iset.mode, f"{tag}:{iset.name}")
+
+def _joined(*isets):
+    return isets[0] if len(isets) == 1 else ItemSet([it for s in isets for it in s.items], isets[0].mode, '+'.join(s.name for s in isets))
+
 def dataset_sets(cfg:TrainConfig, split:str):
-    "The `(photos, drawings)` item sets of a split: drawings is None for a photo-only dataset"
-    return _dataset_sets(cfg.dataset_name, data_root(cfg), split, cfg.dset_mode, **cfg.data_options())
+    "The `(photos, drawings)` item sets of a split (drawings is None for a photo-only dataset); training adds the extra designs"
+    a, b = _dataset_sets(cfg.dataset_name, data_root(cfg), split, cfg.dset_mode, **cfg.data_options())
+    x = extra_data(cfg) if split == 'train' else None
+    if x is None: return a, b
+    xs = [_dataset_sets(cfg.dataset_name, x, s, cfg.dset_mode, **cfg.data_options()) for s in ('train', 'validation')]
+    a = _joined(a, *[_tagged(s[0], 'extra') for s in xs])
+    return a, (None if b is None else _joined(b, *[_tagged(s[1], 'extra') for s in xs]))
 
 # %% ../nbs/06_train.ipynb #ef37872c
+class StrokeWidth(RandTransform):
+    "Thicken (min-pool) or thin (max-pool) dark strokes on a light background, per image: line drawings vary in pen width"
+    order, split_idx = 40, 0
+    def __init__(self, p:float=0.5, max_px:int=1): super().__init__(p=p); self.max_px = max_px
+    def before_call(self, b, split_idx):
+        super().before_call(b, split_idx); self.do = True   # the draw is per image, below
+        x = b[0] if isinstance(b, tuple) else b
+        self.sign = torch.randint(0, 2, (len(x),), device=x.device) * 2 - 1
+        self.mask = torch.rand(len(x), device=x.device) < self.p
+    def encodes(self, x:TensorImage):
+        k = 2 * self.max_px + 1
+        thick = -F.max_pool2d(-x, k, 1, self.max_px); thin = F.max_pool2d(x, k, 1, self.max_px)
+        pick = torch.where((self.sign > 0)[:, None, None, None], thick, thin)
+        return torch.where(self.mask[:, None, None, None], pick, x)
+
 def batch_augment(kind:str, size:int):
-    "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting) or 'texture' (also hue and saturation swings)"
+    "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting), 'texture' (also hue and saturation swings) or 'strokes' (line drawings: also stroke width and larger affine)"
     if kind == 'none': return []
+    if kind == 'strokes':
+        return aug_transforms(max_rotate=12, max_zoom=1.2, max_warp=0.15, max_lighting=0.2, p_affine=0.8, pad_mode='border') + [StrokeWidth()]
     tf = aug_transforms(max_rotate=8, max_zoom=1.1, max_warp=0.1, max_lighting=0.3, p_affine=0.6, pad_mode='border')
     if kind == 'texture': tf += [Hue(max_hue=0.5, p=0.8), Saturation(max_lighting=0.8, p=0.8)]
-    elif kind != 'light': raise ArgumentError(f"unknown augment {kind!r}: choose none, light or texture")
+    elif kind != 'light': raise ArgumentError(f"unknown augment {kind!r}: choose none, light, texture or strokes")
     return tf
 
 def run_sampler(cfg:TrainConfig):
     "The sampler of a run"
-    pp = cfg.positive_proportion if cfg.positive_proportion is not None else (1.0 if cfg.loss in ('supcon', 'infonce') else 0.5)
+    pp = cfg.positive_proportion if cfg.positive_proportion is not None else (0.5 if cfg.loss == 'contrastive' else 1.0)
     return get_sampler(cfg.sampler, pp, cfg.hard_negatives, cfg.views_per_garment, cfg.hard)
 
 def build_dls(cfg:TrainConfig, stats, device=None, progress:bool=True):
@@ -297,6 +343,10 @@ def _init_from(cfg, ckpt_path):
         return dual_from_siamese(dict(config=dict(model_type='siamese', encoder=meta['encoder'], dim=meta.get('dim', 256)), state_dict=sd))
     raise DataError(f"{ckpt_path}: cannot start a {cfg.model_type} model from a {meta['model_type']} checkpoint")
 
+def n_epochs_of(cfg:TrainConfig, batches_per_epoch:int) -> int:
+    "Epochs of a run: `cfg.epochs`, or enough whole epochs for `cfg.steps` optimiser steps"
+    return cfg.epochs if not cfg.steps else max(1, round(cfg.steps / max(1, batches_per_epoch)))
+
 def _model_bytes(model): return sum(p.numel() * p.element_size() for p in model.parameters())
 
 def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=False):
@@ -315,8 +365,9 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     learn = build_learner(cfg, model, start_iter=start_iter, progress=not quiet)
     learn.trained_epochs = 0
     if quiet: learn.remove_cb(ProgressCallback); learn.logger = lambda *a, **k: None
-    if start_epoch >= cfg.epochs:
-        if not quiet: print(f"{path}: already trained for {start_epoch} epochs (asked for {cfg.epochs}); nothing to do")
+    n_epochs = n_epochs_of(cfg, len(learn.dls.train))
+    if start_epoch >= n_epochs:
+        if not quiet: print(f"{path}: already trained for {start_epoch} epochs (asked for {n_epochs}); nothing to do")
         return learn
     ensure_writable(path.parent, need=3 * _model_bytes(learn.model)); ensure_writable(Path(cfg.out) / 'logs')
     learn.create_opt()
@@ -329,15 +380,15 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     try:
         with (learn.distrib_ctx() if dist else nullcontext()):
           if cfg.schedule == 'step':
-            learn.fit(cfg.epochs, lr, cbs=ParamScheduler({'lr': step_schedule(lr, 3, 0.1, cfg.epochs)}), start_epoch=start_epoch)
-          else: learn.fit_one_cycle(cfg.epochs, lr, start_epoch=start_epoch)
+            learn.fit(n_epochs, lr, cbs=ParamScheduler({'lr': step_schedule(lr, 3, 0.1, n_epochs)}), start_epoch=start_epoch)
+          else: learn.fit_one_cycle(n_epochs, lr, start_epoch=start_epoch)
     except KeyboardInterrupt:
         ep = learn.epoch   # epochs completed; the interrupted one is run again on resume
         save_checkpoint(path, learn.model, _meta(cfg, ep, start_iter + learn.train_iter), learn.opt)
         print(f"interrupted: saved {path} (epoch {ep}); run the same command again to resume")
         raise
     finally: learn.remove_cb(CheckpointEveryEpoch)
-    learn.trained_epochs = cfg.epochs - start_epoch
+    learn.trained_epochs = n_epochs - start_epoch
     return learn
 
 # %% ../nbs/06_train.ipynb #fe401563

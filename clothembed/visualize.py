@@ -14,7 +14,7 @@ from .data import ItemSet
 # %% auto #0
 __all__ = ['image_getter', 'plot_neighbours', 'plot_pca_strip', 'plot_embedding_map']
 
-# %% ../nbs/08_visualize.ipynb #216557f9
+# %% ../nbs/08_visualize.ipynb #ab5b0fb9
 def image_getter(*isets:ItemSet):
     "A function from item id to its image (the mode applied), over one or more item sets"
     where = {}
@@ -24,10 +24,12 @@ def image_getter(*isets:ItemSet):
         s, i = where[k]; return s.image(i)
     return get
 
+
 def _save(fig, fname):
     if fname: Path(fname).parent.mkdir(parents=True, exist_ok=True); fig.savefig(fname, dpi=90, bbox_inches='tight')
     return fig
 
+# %% ../nbs/08_visualize.ipynb #a8780208
 def plot_neighbours(nn:dict, # the original's neighbours JSON: {query: [[neighbour, distance], ...]}
                     get_q, # id -> image, for queries
                     get_g=None, # id -> image, for the gallery (default: `get_q`)
@@ -44,7 +46,13 @@ def plot_neighbours(nn:dict, # the original's neighbours JSON: {query: [[neighbo
     for a in axs.flat: a.axis('off')
     fig.tight_layout(); return _save(fig, fname)
 
-def plot_pca_strip(Z:np.ndarray, ids:list, get, component:int=0, n:int=8, fname=None, ax_row=None):
+# %% ../nbs/08_visualize.ipynb #72d0cc91
+def plot_pca_strip(Z:np.ndarray, # projections on the principal components (items, components)
+                   ids:list, # item ids, in the rows' order
+                   get, # id -> image
+                   component:int=0, # which component (0 is the first)
+                   n:int=8, # samples along it
+                   fname=None): # save to this PNG as well
     "Samples evenly spaced along a principal component, lowest projection first (the write-up's Figure 9)"
     z = Z[:, component]; order = np.argsort(z)
     picks = order[np.linspace(0, len(z) - 1, n).round().astype(int)]
@@ -52,6 +60,7 @@ def plot_pca_strip(Z:np.ndarray, ids:list, get, component:int=0, n:int=8, fname=
     for a, i in zip(axs[0], picks): a.imshow(get(ids[i])); a.set_title(f"{z[i]:.2f}", fontsize=8); a.axis('off')
     fig.suptitle(f"PC {component + 1}", fontsize=9); fig.tight_layout(); return _save(fig, fname)
 
+# %% ../nbs/08_visualize.ipynb #2e9d4bf2
 def plot_embedding_map(X:np.ndarray, labels:list, fname=None, title:str='embedding, first two principal components'):
     "2-D map of an embedding (its first two principal components), coloured by label"
     from sklearn.decomposition import PCA
