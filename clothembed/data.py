@@ -28,12 +28,13 @@ from fastcore.basics import fastuple
 from .core import DataError, IMAGENET_STATS, atomic_path, read_json, write_json, cache_dir
 
 # %% auto #0
-__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'DATASETS', 'load_image', 'polygon_mask', 'crop_box', 'apply_mode',
-           'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files', 'write_detections',
-           'simplicity', 'qmul', 'image_folder', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode',
-           'with_ground_truth', 'dataset_items', 'dataset_sets', 'ItemStore', 'NormalizeInt', 'normalize_int', 'Pool',
-           'Targets', 'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler', 'SampledDL', 'show_batch',
-           'train_dataloaders', 'item_dataloader']
+__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FOLDER_MODES', 'DATASETS', 'load_image', 'polygon_mask', 'crop_box',
+           'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
+           'write_detections', 'simplicity', 'qmul', 'image_folder', 'estimate_foreground', 'mask_polygons',
+           'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth', 'dataset_items',
+           'dataset_sets', 'resolve_dataset', 'ItemStore', 'NormalizeInt', 'normalize_int', 'Pool', 'Targets',
+           'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler', 'SampledDL', 'show_batch', 'train_dataloaders',
+           'item_dataloader']
 
 # %% ../nbs/02_data.ipynb #0d843b2a
 def load_image(path) -> Image.Image:
@@ -306,13 +307,108 @@ def qmul(root, # folder with `{category}_{sketch,edge}_db_{split}.mat`
     items = [dict(id=f"{category}_{split}_{kind}_{i:04d}", array=i, group=str(i), category=category) for i in range(len(a))]
     return ItemSet(items, 'natural_image', f"qmul:{f.resolve()}", arrays=a)
 
-def image_folder(root, recurse:bool=True):
-    "Any folder of images as an `ItemSet` (no groups), to embed one's own pictures"
+FOLDER_MODES = ('natural_image', 'line_drawing') + DF2_MODES
+
+def image_folder(root, # a folder of images (searched recursively)
+                 recurse:bool=True, # also the images in its subfolders
+                 mode:str='natural_image', # natural_image (whole images), line_drawing (each figure of each sheet), or a DeepFashion2 mode (garment estimated from the image)
+                 skip_bad:bool=False): # skip unreadable images instead of failing (they are counted in `skipped`)
+    "Any folder of images as an `ItemSet` (no groups), to embed one's own pictures; crops and masks estimated where a mode needs them"
+    _check_mode('folder', mode, FOLDER_MODES)
     root = Path(root)
     if not root.exists(): raise DataError(f"{root}: path does not exist")
     fs = sorted(p for p in (root.rglob('*') if recurse else root.iterdir()) if p.suffix.lower() in IMAGE_EXTS)
     if not fs: raise DataError(f"{root}: no images found ({', '.join(IMAGE_EXTS)})")
-    return ItemSet([dict(id=str(p.relative_to(root)), path=str(p), group=None) for p in fs], 'natural_image', f"folder:{root}")
+    items = [dict(id=str(p.relative_to(root)), path=str(p), group=None) for p in fs]
+    if mode == 'natural_image': return ItemSet(items, mode, f"folder:{root}")
+    items, skipped = _folder_annotate(root, items, mode, skip_bad)
+    return ItemSet(items, mode, f"folder:{root}", skipped=skipped)
+
+# %% ../nbs/02_data.ipynb #efc5b6d2
+def _otsu(v, bins:int=128) -> float:
+    "Otsu's threshold of the values `v`"
+    h, e = np.histogram(v, bins); c = (e[:-1] + e[1:]) / 2
+    w0 = np.cumsum(h); w1 = w0[-1] - w0; m0 = np.cumsum(h * c)
+    with np.errstate(divide='ignore', invalid='ignore'): between = (m0[-1] * w0 / w0[-1] - m0) ** 2 / (w0 * w1)
+    return float(c[np.nanargmax(between[:-1])])
+
+def _kmeans(x, k:int, iters:int=8, seed:int=0):
+    "`k` cluster centres of the rows of `x` (a few Lloyd iterations, deterministic)"
+    rng = np.random.default_rng(seed); c = x[rng.choice(len(x), k, replace=len(x) < k)]
+    for _ in range(iters):
+        a = ((x[:, None] - c[None]) ** 2).sum(-1).argmin(1)
+        c = np.stack([x[a == j].mean(0) if (a == j).any() else c[j] for j in range(k)])
+    return c
+
+def _hist_logp(q, w, nb):
+    h = np.bincount(q.ravel(), weights=w.ravel(), minlength=nb) + 1.0
+    return np.log(h / h.sum())
+
+def estimate_foreground(img:Image.Image, # a photo of a garment (or a person wearing one) on some background
+                        work:int=96, # the size the estimate is made at
+                        band:float=0.04, # the border band taken as background, as a share of the larger side
+                        iters:int=3) -> np.ndarray: # refinement rounds
+    "A boolean mask (h, w) of the foreground of `img`, estimated from the image alone"
+    from scipy import ndimage
+    w, h = img.size; s = work / max(w, h)
+    a = np.asarray(img.convert('RGB').resize((max(8, round(w * s)), max(8, round(h * s))), Image.BILINEAR), dtype=np.float32) / 255
+    a = ndimage.uniform_filter(a, (3, 3, 1))
+    H, W, _ = a.shape; b = max(1, round(band * max(H, W)))
+    border = np.zeros((H, W), bool); border[:b] = border[-b:] = True; border[:, :b] = border[:, -b:] = True
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32) / max(H, W)
+    F = np.stack([np.ones_like(xx), xx, yy, xx * yy, xx ** 2, yy ** 2], -1)
+    coef = np.linalg.lstsq(F[border], a[border], rcond=None)[0]
+    d = np.minimum(np.linalg.norm(a - F @ coef, axis=-1),                                   # off the smooth background
+                   np.sqrt(((a[:, :, None] - _kmeans(a[border], 6)[None, None]) ** 2).sum(-1)).min(-1))   # off its colours
+    cy, cx = (np.mgrid[0:H, 0:W] + 0.5) / np.array([H, W])[:, None, None]
+    prior = np.exp(-(((cx - 0.5) / 0.35) ** 2 + ((cy - 0.5) / 0.4) ** 2) / 2)
+    m = (d > max(_otsu(d), 0.06)) & ~border
+    q = (np.clip(a, 0, 0.999) * 8).astype(int); q = q[..., 0] * 64 + q[..., 1] * 8 + q[..., 2]
+    for _ in range(iters):
+        if m.sum() < 10: break
+        r = _hist_logp(q, m * prior, 512)[q] - _hist_logp(q, (~m) + 2.0 * border, 512)[q] + 2.0 * (d > 0.1) - 1.0
+        m = (ndimage.uniform_filter(r, 5) > 0) & ~border
+    m = ndimage.binary_fill_holes(ndimage.binary_closing(ndimage.binary_opening(m), iterations=2))
+    lab, n = ndimage.label(m)
+    if n == 0: return np.ones((h, w), bool)            # nothing stands out: the whole image
+    score = ndimage.sum(prior, lab, range(1, n + 1))
+    keep = np.isin(lab, 1 + np.where(score >= 0.3 * score.max())[0])
+    return np.asarray(Image.fromarray(keep.astype(np.uint8) * 255).resize((w, h), Image.BILINEAR)) > 127
+
+def mask_polygons(mask:np.ndarray, tol:float=0.5) -> list:
+    "COCO-style polygons `[[x, y, x, y, ...], ...]` of the outlines of a boolean mask (contourpy, pixel coordinates)"
+    import contourpy
+    z = np.pad(mask.astype(np.float32), 1)
+    out = []
+    for line in contourpy.contour_generator(z=z).lines(tol):
+        if len(line) >= 3: out.append(np.round(line - 1 + 0.5, 1).reshape(-1).tolist())
+    return out
+
+def _mask_bbox(m):
+    ys, xs = np.nonzero(m)
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1] if len(xs) else [0, 0, m.shape[1], m.shape[0]]
+
+def _folder_annotate(root, items, mode, skip_bad):
+    "Items with an estimated `bbox` and `segmentation` (photos) or one item per figure (sheets); cached per file"
+    kind = 'figures' if mode == 'line_drawing' else 'garment'
+    ip = _index_path(root, f"folder_{kind}_v1"); idx = read_json(ip) if ip.exists() else {}
+    out, skipped, changed = [], [], False
+    for it in (progress_bar(items, leave=False) if len(items) > 200 else items):
+        p = Path(it['path']); st = p.stat(); key = f"{it['id']}|{st.st_size}|{st.st_mtime_ns}"
+        if key not in idx:
+            try: im = load_image(p)
+            except DataError as e:
+                if not skip_bad: raise
+                skipped.append(str(e)); continue
+            if kind == 'figures': idx[key] = detect_figures(im) or [[0, 0, *im.size]]
+            else:
+                m = estimate_foreground(im); idx[key] = dict(bbox=_mask_bbox(m), segmentation=mask_polygons(m))
+            changed = True
+        a = idx[key]
+        if kind == 'figures': out += [dict(it, id=f"{it['id']}/view{k}", bbox=b) for k, b in enumerate(a)]
+        else: out.append(dict(it, **a))
+    if changed: write_json(idx, ip)
+    return out, skipped
 
 # %% ../nbs/02_data.ipynb #a15c1942
 @dataclass
@@ -395,8 +491,21 @@ register_dataset(DatasetSpec('qmul', lambda root, split, mode, category='shoes',
                              PAIRED_MODES, 'natural_image', drawing_mode='line_drawing',
                              splits={'train': 'train', 'validation': 'test', 'test': 'test'},
                              doc='QMUL fine-grained sketches (line_drawing) and photo edge maps (natural_image)'))
-register_dataset(DatasetSpec('folder', lambda root, split, mode, **_: image_folder(root), ('natural_image',), 'natural_image',
-                             splits={'train': 'train', 'validation': 'validation', 'test': 'test'}, doc='any folder of images (embedding only)'));
+register_dataset(DatasetSpec('folder', lambda root, split, mode, skip_bad=False, **_: image_folder(root, mode=mode, skip_bad=skip_bad),
+                             FOLDER_MODES, 'natural_image', splits={'train': 'train', 'validation': 'validation', 'test': 'test'},
+                             doc='any folder of images (embedding only): whole images, every figure of each sheet, or garments estimated from each photo'));
+
+# %% ../nbs/02_data.ipynb #e9727beb
+def resolve_dataset(name_or_path:str, # a registered dataset name, or a folder of images (the original's image-folder branch)
+                    data_root=None): # the data folder given beside it
+    "`(dataset name, data root)`: a registered name stays as it is; an existing folder becomes the `folder` dataset rooted there"
+    if name_or_path in DATASETS: return name_or_path, data_root
+    p = Path(str(name_or_path)).expanduser()
+    if p.is_dir():
+        if data_root is not None and Path(data_root).resolve() != p.resolve():
+            raise DataError(f"{name_or_path}: a folder given as the dataset, and another data folder {data_root}; give only one")
+        return 'folder', str(p)
+    raise DataError(f"unknown dataset {name_or_path!r}; choose from {', '.join(DATASETS)}, or give a folder of images")
 
 # %% ../nbs/02_data.ipynb #de56d718
 class ItemStore:

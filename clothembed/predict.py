@@ -19,8 +19,8 @@ from .train import TrainConfig, load_model, default_data
 
 # %% auto #0
 __all__ = ['OPERATIONS', 'embed', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json', 'nearest_neighbors',
-           'pca_analysis', 'analysis_items', 'gen_embedding', 'run_nearest_neighbors', 'run_pca', 'predict_main',
-           'predict_cli']
+           'pca_analysis', 'pca_component_examples', 'analysis_items', 'gen_embedding', 'run_nearest_neighbors',
+           'run_pca', 'predict_main', 'predict_cli']
 
 # %% ../nbs/07_predict.ipynb #1b422476
 @torch.no_grad()
@@ -78,13 +78,23 @@ def nearest_neighbors(X_q, q_ids, X_g=None, g_ids=None, k:int=10, subset_n:int=1
 
 # %% ../nbs/07_predict.ipynb #9c4e1885
 def pca_analysis(X, ids, n_components:int=100):
-    "PCA of an embedding: `(result dict, projections)`"
+    "PCA of an embedding: `(result dict, projections)`; the dict holds our fields and the original's"
     from sklearn.decomposition import PCA
     n = max(1, min(n_components, X.shape[0], X.shape[1]))
     p = PCA(n_components=n, random_state=0).fit(X)
     Z = p.transform(X).astype(np.float32)
     return dict(n_components=n, explained_variance_ratio=p.explained_variance_ratio_.tolist(),
-                ranking={str(c): [ids[i] for i in np.argsort(Z[:, c])] for c in range(n)}), Z
+                ranking={str(c): [ids[i] for i in np.argsort(Z[:, c], kind='stable')] for c in range(n)},
+                # the original's fields
+                sample_keys=list(ids), components=p.components_.astype(np.float32).tolist(), singular_values=p.singular_values_.tolist(),
+                reduced_features=np.round(Z.astype(np.float64), 6).tolist()), Z
+
+def pca_component_examples(res:dict, Z:np.ndarray) -> list:
+    "The original's `_pca_component_examples.json`: per component, the items sorted by their projection"
+    ids = res['sample_keys']
+    return [dict(samples_sorted=sorted([float(v), k] for v, k in zip(Z[:, c].tolist(), ids)), component_i=c,
+                 explained_variance_ratio=res['explained_variance_ratio'][c], singular_value=res['singular_values'][c])
+            for c in range(res['n_components'])]
 
 # %% ../nbs/07_predict.ipynb #a9da9ad0
 def analysis_items(dataset_name:str, mode:str=None, split:str='validation', data_root=None, meta:dict=None, **opts) -> ItemSet:
@@ -127,11 +137,12 @@ def run_nearest_neighbors(run_id:str, analysis_tag:str='', dset_split:str='valid
     write_json(nn, out); return out
 
 def run_pca(run_id:str, analysis_tag:str='', dset_split:str='validation', n_components:int=100, preds_dir='preds'):
-    "PCA of an embedding: `{prefix}_pca.json` (explained variance, rankings) and `{prefix}_pca.npy` (projections)"
+    "PCA of an embedding: `{prefix}_pca.json` (ours and the original's fields), `{prefix}_pca.npy` (projections), `{prefix}_pca_component_examples.json`"
     prefix = Path(preds_dir) / f"{analysis_id(run_id, analysis_tag)}_{dset_split}"
     X, info = load_embedding(prefix)
     res, Z = pca_analysis(X, info['ids'], n_components)
     save_npy(Z, f"{prefix}_pca.npy")
+    write_json(pca_component_examples(res, Z), f"{prefix}_pca_component_examples.json")
     return write_json(res, f"{prefix}_pca.json")
 
 # %% ../nbs/07_predict.ipynb #65ff9661

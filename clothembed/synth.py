@@ -433,7 +433,7 @@ def sample_palette(rng):
 def sample_texture(rng:np.random.Generator, kind:str=None):
     "Draw a random `Texture`"
     kind = kind or str(rng.choice(TEXTURE_KINDS, p=[0.16, 0.18, 0.16, 0.14, 0.14, 0.12, 0.10]))
-    return Texture(kind, sample_palette(rng), float(rng.uniform(0.03, 0.12)), float(rng.uniform(0, 180)), int(rng.integers(1 << 30)))
+    return Texture(kind, sample_palette(rng), float(np.exp(rng.uniform(np.log(0.025), np.log(0.12)))), float(rng.uniform(0, 180)), int(rng.integers(1 << 30)))   # log-uniform scale: fine prints as often as bold ones
 
 # %% ../nbs/01_synth.ipynb #a70f459a
 @lru_cache(8)
@@ -518,53 +518,115 @@ def render_mask(g:dict, size:int=256):
     for p in g['pieces']: dr.polygon(_px(p, size), fill=1)
     return np.asarray(im)
 
+def _photo_colour(rng):
+    "A colour as walls, floors and studio backdrops have in photos: mostly pale and greyish, often warm"
+    h = rng.uniform(0.05, 0.15) if rng.random() < 0.5 else rng.random()
+    return np.asarray(_hsv(h, 0.5 * rng.beta(1.2, 4), rng.uniform(0.35, 0.97)), dtype=np.float32) / 255
+
+def _pink_noise(rng, lo, beta=None):
+    "Noise with the 1/f^beta amplitude spectrum of natural images, (lo, lo) in [-1, 1]"
+    beta = rng.uniform(1.0, 1.6) if beta is None else beta
+    f = np.sqrt(np.fft.fftfreq(lo)[:, None] ** 2 + np.fft.rfftfreq(lo)[None] ** 2); f[0, 0] = 1
+    z = np.fft.irfft2((rng.normal(size=f.shape) + 1j * rng.normal(size=f.shape)) / f ** beta, (lo, lo)).astype(np.float32)
+    return z / (np.abs(z).max() + 1e-6)
+
 def _background(rng, size, lo=64):
-    "Plain, gradient or blurred-clutter background as a PIL image (built at `lo` px, then resized)"
-    kind = rng.choice(['plain', 'gradient', 'clutter'])
-    c0, c1, _ = (np.asarray(c, dtype=np.float32) / 255 for c in sample_palette(rng))
-    if kind == 'plain': return Image.new('RGB', (size, size), tuple(int(v) for v in (c0 * 0.3 + 0.65) * 255))
+    "A background as a PIL image (built at `lo` px, then resized): plain, gradient, a room (wall and floor), natural-image noise, or blurred clutter"
+    kind = rng.choice(['plain', 'gradient', 'room', 'noise', 'clutter'], p=[0.15, 0.2, 0.3, 0.2, 0.15])
+    c0, c1 = _photo_colour(rng), _photo_colour(rng)
+    if kind == 'plain': return Image.new('RGB', (size, size), tuple(int(v) for v in c0 * 255))
     t = np.linspace(0, 1, lo, dtype=np.float32)[:, None, None]
-    im = Image.fromarray((np.broadcast_to(c0 * (1 - t) + c1 * t, (lo, lo, 3)) * 255).astype(np.uint8))
-    if kind == 'clutter':
+    if kind == 'room':           # a wall above a floor, the floor darker and lit from the front
+        hy = int(lo * rng.uniform(0.55, 0.9)); a = np.empty((lo, lo, 3), np.float32)
+        a[:hy] = c0 * (0.9 + 0.1 * t[:hy] / t[hy]); a[hy:] = c1 * rng.uniform(0.55, 0.9) * (0.8 + 0.2 * (t[hy:] - t[hy]) / (1 - t[hy] + 1e-6))
+        a *= 1 + 0.08 * _pink_noise(rng, lo)[..., None]
+    else: a = np.broadcast_to(c0 * (1 - t) + c1 * t, (lo, lo, 3)).copy()
+    if kind == 'noise': a *= 1 + rng.uniform(0.1, 0.35) * _pink_noise(rng, lo)[..., None]
+    im = Image.fromarray((np.clip(a, 0, 1) * 255).astype(np.uint8))
+    if kind == 'clutter':        # out-of-focus furniture and objects
         dr = ImageDraw.Draw(im)
         for _ in range(12):
             x, y, w, h = rng.random(4) * [lo, lo, lo/3, lo/3]
-            col = tuple(int(v) for v in rng.integers(0, 255, 3))
+            col = tuple(int(v) for v in (_photo_colour(rng) if rng.random() < 0.7 else rng.random(3)) * 255)
             (dr.rectangle if rng.random() < 0.5 else dr.ellipse)((x, y, x + w, y + h), fill=col)
-        im = im.filter(ImageFilter.GaussianBlur(0.8))
+        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 2.0)))
     return im.resize((size, size), Image.BILINEAR)
 
 def _figure(dr, g, size, rng, d):
-    "A plain mannequin behind the garment: head, arms and legs in a skin tone"
-    skin = _hsv(rng.uniform(0.03, 0.1), rng.uniform(0.2, 0.6), rng.uniform(0.35, 0.95))
+    "A person-like figure behind the garment: head with hair, neck, arms with hands, legs with shoes, and a top or trousers in another colour"
+    skin = _hsv(rng.uniform(0.03, 0.1), rng.uniform(0.2, 0.6), rng.uniform(0.3, 0.95))
+    hair = _hsv(rng.uniform(0.05, 0.12), rng.uniform(0.3, 0.8), rng.uniform(0.08, 0.7))
+    other = tuple(int(v) for v in (_photo_colour(rng) if rng.random() < 0.5 else rng.random(3)) * 255)
+    shoe = _hsv(rng.random(), rng.uniform(0, 0.6), rng.uniform(0.05, 0.8))
     allp = np.concatenate(g['pieces']) * size
     (x0, y0), (x1, y1) = allp.min(0), allp.max(0); cx, w, h = (x0 + x1) / 2, x1 - x0, y1 - y0
-    lw = max(3, int(w * 0.09))
-    if d.category not in BOTTOMS:
-        r = w * 0.12; dr.ellipse((cx - r, y0 - 2.1*r, cx + r, y0 + 0.1*r), fill=skin)
-        for s in (-1, 1): dr.line([(cx + s*w*0.3, y0 + h*0.08), (cx + s*w*0.48, y0 + h*0.5)], fill=skin, width=lw)
-    if d.category not in ('trousers', 'jumpsuit'):
-        for s in (-1, 1): dr.line([(cx + s*w*0.12, y1 - h*0.1), (cx + s*w*0.14, min(size, y1 + h*0.4))], fill=skin, width=lw)
+    limb = lambda a, b, w0, w1, col: dr.polygon([(a[0] - w0, a[1]), (a[0] + w0, a[1]), (b[0] + w1, b[1]), (b[0] - w1, b[1])], fill=col)
+    if d.category in BOTTOMS:    # the body above the waist, in another top
+        tw = w * 0.42; ty = y0 - h * 0.75
+        dr.rounded_rectangle((cx - tw, ty, cx + tw, y0 + h * 0.05), radius=max(1, int(tw * 0.4)), fill=other)
+        r = tw * 0.38; top, sh = ty - 2.2 * r, ty
+        for s in (-1, 1): limb((cx + s * tw * 0.95, ty + r), (cx + s * tw * 1.25, y0 + h * 0.1), r * 0.3, r * 0.22, skin)
+    else:
+        r = w * 0.12; top, sh = y0 - 2.2 * r, y0 + h * 0.02
+        for s in (-1, 1):
+            a, b = (cx + s * w * 0.3, y0 + h * 0.08), (cx + s * w * 0.5, y0 + h * 0.55)
+            limb(a, b, w * 0.05, w * 0.035, skin); dr.ellipse((b[0] - w * 0.04, b[1] - w * 0.02, b[0] + w * 0.04, b[1] + w * 0.06), fill=skin)
+    dr.rectangle((cx - r * 0.45, top + 1.6 * r, cx + r * 0.45, sh + r * 0.3), fill=skin)                # neck
+    dr.ellipse((cx - r * 1.08, top - r * 0.15, cx + r * 1.08, top + 1.7 * r), fill=hair)                  # hair behind the face
+    dr.ellipse((cx - r, top + 0.1 * r, cx + r, top + 2.1 * r), fill=skin)                                # face
+    if rng.random() < 0.5: dr.pieslice((cx - r * 1.08, top - r * 0.15, cx + r * 1.08, top + 1.5 * r), 180, 360, fill=hair)   # fringe
+    foot = min(size * 1.1, y1 + h * (0.45 if d.category not in ('trousers', 'jumpsuit') else 0.06))
+    for s in (-1, 1):
+        if d.category in ('trousers', 'jumpsuit'): top_leg = (cx + s * w * 0.2, y1 - h * 0.05)
+        else:
+            top_leg = (cx + s * w * 0.12, y1 - h * 0.1)
+            limb(top_leg, (cx + s * w * 0.14, foot), w * 0.07, w * 0.045, skin)
+        dr.ellipse((cx + s * w * 0.14 - w * 0.08, foot - w * 0.03, cx + s * w * 0.14 + w * 0.08, foot + w * 0.05), fill=shoe)
 
 # %% ../nbs/01_synth.ipynb #ee655d5a
+def _drape(rng, lo, pg):
+    "Shading of cloth at `lo` px: light from one side, folds hanging from the top that deepen towards the hem, a crease"
+    yy, xx = _grid(lo); la = rng.uniform(0, 2*math.pi)
+    shade = 0.85 + 0.15 * (xx*math.cos(la) + yy*math.sin(la))
+    allp = np.concatenate(pg['pieces']); top, bot = float(allp[:, 1].min()), float(allp[:, 1].max())
+    ramp = np.clip((yy - top) / max(bot - top, 1e-3), 0, 1)
+    for _ in range(int(rng.integers(2, 5))):            # folds: near-vertical waves, stronger lower down
+        f, ph, a, tilt = rng.uniform(5, 16), rng.uniform(0, 6.3), rng.uniform(0.04, 0.12), rng.uniform(-0.4, 0.4)
+        shade = shade - a * (0.3 + 0.7 * ramp) * (0.5 + 0.5 * np.sin(2 * math.pi * f * (xx + tilt * yy) / 3 + ph + 0.6 * np.sin(yy * rng.uniform(2, 6))))
+    f, ph, a = rng.uniform(6, 14), rng.uniform(0, 6.3), rng.uniform(0.02, 0.06)     # one crease in any direction
+    return shade - a * (0.5 + 0.5*np.sin(xx * f * 2 * math.pi / 3 + ph + yy * rng.uniform(-3, 3)))
+
+def _camera(im:Image.Image, rng) -> Image.Image:
+    "What a camera adds: white balance, exposure, light falloff across the frame, vignetting, sensor noise, a little blur"
+    size = im.size[0]; lo = 32; yy, xx = _grid(lo)
+    wb = 1 + rng.uniform(-0.08, 0.08) * np.array([1, 0, -1], np.float32)                  # warm or cool
+    la, k = rng.uniform(0, 2 * math.pi), rng.uniform(0, 0.25)
+    g = (1 - k / 2 + k * ((xx - 0.5) * math.cos(la) + (yy - 0.5) * math.sin(la) + 0.5)) * (1 - rng.uniform(0, 0.35) * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2) * 2)
+    g = np.asarray(Image.fromarray(g.astype(np.float32), 'F').resize((size, size), Image.BILINEAR)) * rng.uniform(0.8, 1.15)
+    a = np.asarray(im, dtype=np.float32) * (g[..., None] * wb)
+    a += rng.normal(0, rng.uniform(0.5, 4), (size, size, 1)).astype(np.float32)          # sensor noise (luminance)
+    im = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    return im.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.8) * size / 256)) if rng.random() < 0.5 else im
+
 def render_photo(g:dict, # geometry from `garment_geometry`, unposed
                  texture:Texture, # the fabric
                  size:int=256, # output size in pixels
-                 rng:np.random.Generator=None, # randomises pose, background, shading, figure
+                 rng:np.random.Generator=None, # randomises pose, background, shading, figure, camera
                  design:Design=None, # needed to draw the optional figure
-                 figure:bool=None): # draw a simple figure (default: at random, half the time)
+                 figure:bool=None): # worn by a person-like figure (default: at random, half the time), else laid flat with a shadow
     "Render a photo of the garment; returns `(image, posed_geometry)`"
     rng = rng or np.random.default_rng(0)
     pg = pose_geometry(g, sample_pose(rng))
     bg = _background(rng, size)
-    if design is not None and (figure if figure is not None else rng.random() < 0.5): _figure(ImageDraw.Draw(bg), pg, size, rng, design)
     m = render_mask(pg, size)
-    # shading is smooth, so it is computed at 64 px and resized: light gradient, soft folds, darker edges
-    lo = 64; yy, xx = _grid(lo); la = rng.uniform(0, 2*math.pi)
-    shade = 0.85 + 0.15 * (xx*math.cos(la) + yy*math.sin(la))
-    for _ in range(3):
-        f, ph, a = rng.uniform(6, 14), rng.uniform(0, 6.3), rng.uniform(0.03, 0.08)
-        shade = shade - a * (0.5 + 0.5*np.sin(xx * f * 2 * math.pi / 3 + ph + yy * rng.uniform(-3, 3)))
+    worn = design is not None and (figure if figure is not None else rng.random() < 0.5)
+    if worn: _figure(ImageDraw.Draw(bg), pg, size, rng, design)
+    else:                       # laid flat or hung: a soft shadow on the background, offset from the garment
+        off = (rng.uniform(-0.03, 0.03, 2) * size).astype(int)
+        sh = Image.fromarray(np.roll(m, tuple(off[::-1]), (0, 1)) * 255).filter(ImageFilter.GaussianBlur(size * rng.uniform(0.01, 0.03)))
+        bg = Image.composite(Image.new('RGB', bg.size, 0), bg, sh.point(lambda v, k=rng.uniform(0.15, 0.4): int(v * k)))
+    # shading is smooth, so it is computed at 64 px and resized: light gradient, folds, darker edges
+    lo = 64; shade = _drape(rng, lo, pg)
     edge = np.asarray(Image.fromarray(m * 255).resize((lo, lo), Image.BILINEAR).filter(ImageFilter.GaussianBlur(1.1)), dtype=np.float32) / 255
     shade = np.asarray(Image.fromarray((shade * (0.7 + 0.3 * edge)).astype(np.float32), 'F').resize((size, size), Image.BILINEAR))
     cloth = Image.fromarray(np.clip(_texture_u8(texture, size) * shade[..., None], 0, 255).astype(np.uint8))
@@ -578,7 +640,7 @@ def render_photo(g:dict, # geometry from `garment_geometry`, unposed
         x, y, r = x*size, y*size, max(1.5, r*size)
         dr.ellipse((x - r, y - r, x + r, y + r), fill=bc, outline=(0, 0, 0, 160))
     im = Image.alpha_composite(im.convert('RGBA'), ov).convert('RGB')
-    return im, pg
+    return _camera(im, rng), pg
 
 # %% ../nbs/01_synth.ipynb #7639230e
 def _bbox(m):

@@ -36,9 +36,9 @@ from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint',
-           'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'TrainConfig', 'default_data',
-           'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'batch_augment', 'run_sampler', 'build_dls',
-           'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+           'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'ValidateEvery', 'TrainConfig',
+           'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'batch_augment', 'run_sampler',
+           'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -147,6 +147,21 @@ class CheckpointEveryEpoch(Callback):
     def __init__(self, path, meta_fn): self.path, self.meta_fn = path, meta_fn
     def after_epoch(self):
         if rank_distrib() == 0: save_checkpoint(self.path, self.learn.model, self.meta_fn(self.learn.epoch + 1), self.learn.opt)
+
+# %% ../nbs/06_train.ipynb #73ed502c
+from fastai.callback.core import CancelValidException
+
+class ValidateEvery(Callback):
+    "Run the validation pass only after every `n`-th epoch (the original's `--val_freq`); `nan` in the log otherwise"
+    order = 51   # after the Recorder: its `before_validate` has run and its `after_validate` has logged nothing
+    def __init__(self, n:int=1):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1: raise ArgumentError(f"val_freq must be a positive integer (got {n!r})")
+        self.n = n
+    def before_validate(self):
+        if (self.learn.epoch + 1) % self.n: raise CancelValidException()
+    def after_cancel_validate(self):
+        rec = getattr(self.learn, 'recorder', None)
+        if rec is not None and rec.valid_metrics: rec.log += [float('nan')] * (1 + len(rec.metrics))
 
 # %% ../nbs/06_train.ipynb #9fe201e3
 class TrainConfig:

@@ -1,0 +1,30 @@
+"A plain folder of photos embedded in a DeepFashion2 mode from the command line: the garment is estimated from each photo"
+import json, os, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+
+PREDICT = 'from clothembed.predict import predict_cli; predict_cli()'
+
+def run(code, *args, cwd):
+    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
+    return subprocess.run([sys.executable, '-c', code, *[str(a) for a in args]], cwd=cwd, capture_output=True, text=True, env=env)
+
+def test_folder_masked_embedding(tmp_path):
+    os.environ['CLOTHEMBED_CACHE'] = str(tmp_path / 'cache')
+    from clothembed.synth import write_dataset
+    from clothembed.models import create_model
+    from clothembed.train import save_checkpoint
+    data = write_dataset(tmp_path / 'data', n_designs=5, photos_per_design=2, size=64, progress=False)
+    photos = data / 'deepfashion2' / 'train' / 'image'                       # a flat folder of photos, no annotation used
+    m = create_model('siamese', 'lite0', 32, pretrained=False)
+    save_checkpoint(tmp_path / 'ckpt' / 'm.safetensors', m, dict(model_type='siamese', encoder='lite0', dim=32, size=32, epoch=1,
+                                                                 dataset_name='deepfashion', dset_mode='color_mask_crop', config={}))
+    r = run(PREDICT, 'gen_embedding', '--run_id', 'm', '--dataset_name', 'folder', '--data_root', photos, '--dset_mode', 'color_mask_crop',
+            '--analysis_tag', 'mine', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    X = np.load(tmp_path / 'preds' / 'm_mine_validation_embedding.npy')
+    info = json.loads((tmp_path / 'preds' / 'm_mine_validation_embedding.json').read_text())
+    assert X.shape == (8, 32) and info['meta']['dset_mode'] == 'color_mask_crop' and info['ids'][0] == '000001.jpg'
+    r = run(PREDICT, 'gen_embedding', '--run_id', 'm', '--dataset_name', 'folder', '--data_root', photos, '--dset_mode', 'sketch', cwd=tmp_path)
+    assert r.returncode != 0 and 'not supported by folder' in r.stderr
