@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from fastprogress.fastprogress import progress_bar
 from .core import DataError, ArgumentError, write_json, read_json, save_npy, pick_device, run_cli
-from .data import ItemSet, ItemStore, item_dataloader, dataset_items, get_dataset
+from .data import ItemSet, ItemStore, item_dataloader, dataset_items, get_dataset, resolve_dataset
 from .metrics import knn
 from .train import TrainConfig, load_model, default_data
 
@@ -110,7 +110,7 @@ def gen_embedding(run_id:str, analysis_tag:str='', dataset_name:str=None, dset_m
     "Embed a split with the checkpoint of `run_id`; returns the `.npy` path"
     ck = Path(ckpt_dir) / f"{run_id}.safetensors"
     model, meta = load_model(ck, principal_encoder=principal_encoder)
-    dataset_name = dataset_name or meta['dataset_name']
+    dataset_name, data_root = resolve_dataset(dataset_name or meta['dataset_name'], data_root)
     spec = get_dataset(dataset_name)
     if dset_mode is None and dataset_name == meta['dataset_name'] and int(principal_encoder) == 1: dset_mode = meta['dset_mode']
     dset_mode = spec.mode_for(principal_encoder, dset_mode)

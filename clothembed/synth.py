@@ -712,7 +712,7 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
     return out
 
 # %% ../nbs/01_synth.ipynb #56c1fdaf
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2   # 2: person-like figures and flat lays, folds, photo backgrounds, a camera model
 
 # %% ../nbs/01_synth.ipynb #dbcfe1d5
 def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=()):

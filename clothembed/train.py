@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, cache_dir, pick_device,
                              seed_everything, ensure_writable, run_cli)
 from .synth import write_dataset, GENERATOR_VERSION
-from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, train_dataloaders, get_sampler
+from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, resolve_dataset, train_dataloaders, get_sampler
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
 from .losses import get_loss, labels_of
 from .metrics import cross_domain_recall, retrieval_metrics
@@ -168,7 +168,7 @@ class TrainConfig:
     "Everything that defines a training run"
     def __init__(self,
                  run_id:str='model', # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
-                 dataset_name:str='deepfashion', # a registered dataset: deepfashion, simplicity, qmul (`clothembed.data.DATASETS`)
+                 dataset_name:str='deepfashion', # a registered dataset (deepfashion, simplicity, qmul: `clothembed.data.DATASETS`), or a folder of images
                  dset_mode:str=None, # the mode (default: the dataset's; grayscale_mask for deepfashion, natural_image for the others)
                  model_type:Literal['siamese', 'dual']='siamese', # one encoder for everything, or one for photos and one for line drawings
                  data_root:str=None, # data folder (default: the embedded synthetic dataset, generated on first use)
@@ -179,6 +179,7 @@ class TrainConfig:
                  size:int=64, # image size in pixels
                  frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
                  epochs:int=8, # epochs
+                 val_freq:int=1, # validate every N epochs (the original's --val_freq)
                  steps:int=None, # optimiser steps in all: sets the epochs from the data's size, so a budget holds whatever the data
                  bs:int=64, # batch size: pairs with the pairs sampler, 2*bs items with pk
                  sampler:Literal['pairs', 'pk']='pairs', # the paper's pairs, or P garments x K views per batch
@@ -206,13 +207,14 @@ class TrainConfig:
                  extra_designs:int=0, # fresh synthetic designs added to training (generated once; never the data's validation designs)
                  recipe:str='default'): # the recipe these values started from (recorded in checkpoints)
         store_attr()
-        for k in ('size', 'bs', 'epochs', 'dim', 'views_per_garment') + (('steps',) if steps is not None else ()):
+        for k in ('size', 'bs', 'epochs', 'dim', 'views_per_garment', 'val_freq') + (('steps',) if steps is not None else ()):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == 'epochs' else 1):
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
         for k, a in self.__init__.__annotations__.items():
             a = a if not isinstance(a, str) else eval(a, {'Literal': Literal})
             if getattr(a, '__origin__', None) is Literal and getattr(self, k) not in a.__args__:
                 raise ArgumentError(f"{k} must be one of {', '.join(a.__args__)} (got {getattr(self, k)!r})")
+        self.dataset_name, self.data_root = resolve_dataset(self.dataset_name, self.data_root)
         spec = get_dataset(self.dataset_name)
         if self.dset_mode is None: self.dset_mode = spec.default_mode
         spec.check_mode(self.dset_mode)
@@ -324,7 +326,7 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     model = freeze_early(model or create_model(cfg.model_type, cfg.encoder, cfg.dim, cfg.pretrained, cfg.weights), cfg.frozen_blocks)
     dls = dls or build_dls(cfg, model.stats, dev, progress)
     out = Path(cfg.out)
-    cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), CSVLogger(str((out / 'logs' / f"{cfg.run_id}.csv").absolute()), append=start_iter > 0)]
+    cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), ValidateEvery(cfg.val_freq), CSVLogger(str((out / 'logs' / f"{cfg.run_id}.csv").absolute()), append=start_iter > 0)]
     if cfg.tensorboard:
         try: from fastai.callback.tensorboard import TensorBoardCallback; import tensorboard
         except ImportError: raise MissingExtra("--tensorboard needs TensorBoard: pip install 'clothembed[tensorboard]'") from None
@@ -413,7 +415,6 @@ def train_main(recipe:str='default', # a named set of defaults: default, or pape
                norestore:bool=False, # start afresh even if ckpt/{run_id} exists (the same as --restore 0)
                ckpt_path:str=None, # start from these weights instead (a siamese checkpoint can start a dual model)
                ckpt_type:str=None, # accepted for the original's command lines, no effect: the checkpoint says its type
-               val_freq:int=1, # accepted for the original's command lines, no effect: validation runs every epoch
                verbose:int=1, # accepted for the original's command lines, no effect
                print_freq:int=100, # accepted for the original's command lines, no effect
                **kwargs):
