@@ -198,6 +198,7 @@ def main(argv=None):
     ap.add_argument('--work', default=None, help='working folder (data, cache, checkpoints); default ./gpu_bench_work')
     ap.add_argument('--total-s', type=float, default=None, help='wall-time budget of all stages together (default 480 s; --smoke 1000 s)')
     ap.add_argument('--stages', default='ceiling,pipeline,bench,qmul')
+    ap.add_argument('--budget-scale', type=float, default=1.0, help='multiply every stage budget and the total (a slow or shared machine)')
     ap.add_argument('--bench-epochs', type=int, default=None, help='epochs per benchmark model (default: the full setting\'s 20)')
     ap.add_argument('--qmul-root', default=str(ROOT.parent / 'shared' / 'data' / 'qmul_sbir'))
     ap.add_argument('--out', default=os.environ.get('OUT') or '.', help='folder for gpu_bench.json (default $OUT, else .)')
@@ -208,7 +209,7 @@ def main(argv=None):
         if s.get('smoke'): s = {**SMOKE, **s}
         return child(a.child, s, a.work, a.result)
     T0 = time.time()
-    if a.total_s is None: a.total_s = 1000 if a.smoke else 480
+    if a.total_s is None: a.total_s = (1000 if a.smoke else 480) * a.budget_scale
     s = dict(SMOKE if a.smoke else FULL, smoke=a.smoke, qmul_root=a.qmul_root)
     if a.bench_epochs: s['bench_train'] = {**(s['bench_train'] or {}), 'epochs': a.bench_epochs}
     work = Path(a.work or 'gpu_bench_work').resolve(); work.mkdir(parents=True, exist_ok=True)
@@ -220,7 +221,7 @@ def main(argv=None):
     write_json(report, dest)
     for st in a.stages.split(','):
         left = a.total_s - (time.time() - T0)
-        budget = int(min(s['budgets'][st], left - 5))
+        budget = int(min(s['budgets'][st] * a.budget_scale, left - 5))
         if budget < 10: report['stages'][st] = dict(status='skipped: total time budget spent'); write_json(report, dest); continue
         print(f"== {st} (budget {budget} s)", flush=True)
         report['stages'][st] = r = run_stage(st, s, work, budget)
