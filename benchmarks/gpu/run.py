@@ -168,7 +168,18 @@ def stage_qmul(s, work, res, save):
 
 STAGES = dict(ceiling=stage_ceiling, pipeline=stage_pipeline, bench=stage_bench, qmul=stage_qmul)
 
+def _exit_with_parent():
+    "A child whose parent was killed (a test's timeout, Ctrl-C) ends too, rather than running on alone"
+    import threading
+    ppid = os.getppid()
+    def watch():
+        while True:
+            time.sleep(2)
+            if os.getppid() != ppid: os._exit(3)
+    threading.Thread(target=watch, daemon=True).start()
+
 def child(stage, settings, work, result):
+    _exit_with_parent()
     res = dict(status='running'); save = lambda: write_json(res, result)
     t0 = time.time()
     try: STAGES[stage](settings, Path(work), res, save); res['status'] = 'done'
@@ -183,9 +194,12 @@ def run_stage(stage, s, work, budget):
     cfg = Path(work) / f"{stage}.settings.json"; write_json(s, cfg)
     cmd = [sys.executable, __file__, '--child', stage, '--settings', str(cfg), '--work', str(work), '--result', str(result)]
     t0 = time.time(); p = subprocess.Popen(cmd, start_new_session=True)
+    def stop(*_): os.killpg(p.pid, signal.SIGKILL); sys.exit(130)
+    old = signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop)
     try: rc = p.wait(timeout=max(budget, 1))
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL); p.wait(); rc = 'timeout'
+    finally: signal.signal(signal.SIGTERM, old[0]); signal.signal(signal.SIGINT, old[1])
     res = json.loads(result.read_text()) if result.exists() else {}
     if rc == 'timeout': res['status'] = f"timeout after {budget} s (partial results above, if any)"
     elif rc != 0 and res.get('status') in (None, 'running'): res['status'] = f"child exited {rc}"
