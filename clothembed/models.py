@@ -42,8 +42,43 @@ def load_lite0_imagenet(model:nn.Module):
 def _hub_file(url):
     return Path(torch.hub.get_dir()) / 'checkpoints' / Path(url).name
 
+def _offline(what:str, fix:str, err:Exception):
+    "The clear error when ImageNet weights can be neither found locally nor fetched"
+    return FileNotFoundError(f"{what}: ImageNet weights not in the cache and could not be downloaded ({type(err).__name__}: {str(err)[:160]}). "
+                             f"{fix}, pass weights=<file> (--weights FILE), use pretrained=False (--pretrained 0), "
+                             f"or use the offline encoder 'lite0'")
+
+def _torchvision_weights(name, weights=None):
+    "State dict of torchvision's ImageNet weights for `name`: `weights` file, else torch's hub cache, else torchvision's own download"
+    import torchvision.models as tvm
+    w = tvm.get_model_weights(name).DEFAULT
+    if weights:
+        if not Path(weights).exists(): raise FileNotFoundError(f"{weights}: weights file for {name} not found")
+        return torch.load(weights, map_location='cpu', weights_only=True)
+    f = _hub_file(w.url)
+    if f.exists(): return torch.load(f, map_location='cpu', weights_only=True)
+    try: return w.get_state_dict(progress=True, weights_only=True)   # downloads into the cache above, as torchvision does
+    except OSError as e:                                              # URLError, timeouts, refused connections are all OSErrors
+        raise _offline(str(f), f"Put the file there (from {w.url})", e) from None
+
+def _timm_pretrained(tname, weights=None):
+    "A timm model with ImageNet weights: from a local `weights` file, else through timm's own download and cache"
+    import timm
+    if weights:
+        m = timm.create_model(tname, pretrained=False, num_classes=0)
+        if not Path(weights).exists(): raise FileNotFoundError(f"{weights}: weights file for timm model {tname} not found")
+        missing, _ = m.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True), strict=False)
+        if missing: raise ValueError(f"{weights}: does not fit {tname} (missing {missing[:3]} ...)")
+        return m
+    cfg = timm.create_model(tname, pretrained=False, num_classes=0).pretrained_cfg or {}
+    if not any(cfg.get(k) for k in ('hf_hub_id', 'url', 'file')):
+        raise ValueError(f"timm model {tname} has no ImageNet weights: pass weights=<file> or use pretrained=False")
+    try: return timm.create_model(tname, pretrained=True, num_classes=0)
+    except Exception as e:   # huggingface_hub and requests/httpx raise their own types when offline; all mean 'not fetched'
+        raise _offline(f"timm model {tname}", f"Fetch it once online (timm caches it under {Path.home() / '.cache/huggingface'})", e) from None
+
 def create_backbone(name:str='lite0', # lite0, resnet18/34/50, resnext50_32x4d, or timm:<model name>
-                    pretrained:bool=True, # load ImageNet weights (never downloaded)
+                    pretrained:bool=True, # load ImageNet weights (lite0: shipped; others: cache, else downloaded as torchvision/timm do)
                     weights:str=None): # a local weights file (torchvision/timm state dict), used in place of the cache
     "A backbone returning pooled features: `(module, n_features, (mean, std))`"
     import timm
@@ -54,23 +89,13 @@ def create_backbone(name:str='lite0', # lite0, resnet18/34/50, resnext50_32x4d, 
     if name in TORCHVISION:
         import torchvision.models as tvm
         m = getattr(tvm, name)(weights=None)
-        if pretrained:
-            w = tvm.get_model_weights(name).DEFAULT
-            f = Path(weights) if weights else _hub_file(w.url)
-            if not f.exists():
-                raise FileNotFoundError(f"{f}: ImageNet weights for {name} not found; clothembed never downloads. Put the file there "
-                                        f"(from {w.url}), pass weights=<file>, use pretrained=False, or use the offline encoder 'lite0'")
-            m.load_state_dict(torch.load(f, map_location='cpu', weights_only=True))
+        if pretrained: m.load_state_dict(_torchvision_weights(name, weights))
         n = m.fc.in_features; m.fc = nn.Identity()
         return m, n, IMAGENET
     if name.startswith('timm:'):
         tname = name[5:]
-        m = timm.create_model(tname, pretrained=False, num_classes=0)
-        if pretrained:
-            if not weights: raise FileNotFoundError(f"timm model {tname}: pass weights=<local file>; clothembed never downloads")
-            sd = torch.load(weights, map_location='cpu', weights_only=True)
-            missing, _ = m.load_state_dict(sd, strict=False)
-            if missing: raise ValueError(f"{weights}: does not fit {tname} (missing {missing[:3]} ...)")
+        if not timm.is_model(tname): raise ValueError(f"unknown timm model {tname!r}")
+        m = _timm_pretrained(tname, weights) if pretrained else timm.create_model(tname, pretrained=False, num_classes=0)
         cfg = m.pretrained_cfg or {}
         return m, m.num_features, (list(cfg.get('mean', IMAGENET[0])), list(cfg.get('std', IMAGENET[1])))
     raise ValueError(f"unknown encoder {name!r}: choose lite0, {', '.join(TORCHVISION)} or timm:<name>")

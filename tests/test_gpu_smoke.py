@@ -1,0 +1,28 @@
+"benchmarks/gpu/run.sh --smoke from a fresh folder: the GPU script's whole path (install check, every stage, the JSON) on the CPU"
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+@pytest.mark.slow
+def test_gpu_script_smoke(tmp_path):
+    env = {**os.environ, 'CLOTHEMBED_SKIP_INSTALL': '1', 'PYTHON': sys.executable, 'PYTHONWARNINGS': 'ignore', 'OUT': str(tmp_path / 'out')}
+    if (ROOT / '.whl').is_dir(): env.pop('CLOTHEMBED_SKIP_INSTALL'); env['CLOTHEMBED_SITE'] = str(tmp_path / 'site')   # the install step too
+    env.pop('CLOTHEMBED_CACHE', None)
+    r = subprocess.run(['bash', str(ROOT / 'benchmarks/gpu/run.sh'), '--smoke', '--work', str(tmp_path / 'work'),
+                        '--budget-scale', os.environ.get('CLOTHEMBED_BUDGET_SCALE', '3')], cwd=tmp_path,   # a shared CI machine is slow
+                       env=env, capture_output=True, text=True, timeout=3600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    rep = json.loads((tmp_path / 'out' / 'gpu_bench.json').read_text())
+    st = rep['stages']
+    for s in ('ceiling', 'pipeline', 'bench'): assert st[s]['status'] == 'done', (s, st[s])
+    assert st['ceiling']['images_per_s'] > 0 and st['pipeline']['images_per_s'] > 0 and rep['pipeline_to_ceiling'] > 0
+    assert st['pipeline']['checkpoint_epoch'] == rep['settings']['epochs'] and st['pipeline']['config']['recipe'] == 'sgd'
+    assert len(st['pipeline']['per_epoch']) == rep['settings']['epochs']
+    m = st['bench']['models']
+    assert set(m) == set(rep['settings']['bench_only']) and all(0 <= v['precision_at_1'] <= 1 for v in m.values())
+    assert st['qmul']['status'] == 'done'   # trained on the tiny setting when the data is beside the tree, else skipped with a reason
+    assert ('shoes' in st['qmul']) != ('skipped' in st['qmul'])
+    assert rep['environment']['torch'] and rep['environment']['cpu_count'] >= 1
+    assert (tmp_path / 'out' / 'bench.md').exists()
