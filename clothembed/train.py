@@ -36,9 +36,9 @@ from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint',
-           'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'ValidateEvery', 'TrainConfig',
-           'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'batch_augment', 'run_sampler',
-           'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+           'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch', 'ValidateEvery',
+           'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'batch_augment',
+           'run_sampler', 'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -141,12 +141,17 @@ def _restore_opt(opt, meta, opt_t):
         st = dict(sc); st.update({k.split('.', 1)[1]: v for k, v in opt_t.items() if k.split('.', 1)[0] == str(i)}); state.append(st)
     opt.load_state_dict({'state': state, 'hypers': meta['opt_hypers']})
 
+def bare_model(m):
+    "The model inside a `DistributedDataParallel` wrapper (checkpoints hold the bare model's keys)"
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    return m.module if isinstance(m, DDP) else m
+
 class CheckpointEveryEpoch(Callback):
-    "Save a checkpoint after every epoch"
+    "Save a checkpoint after every epoch (rank 0 only, under several processes)"
     order = 90
     def __init__(self, path, meta_fn): self.path, self.meta_fn = path, meta_fn
     def after_epoch(self):
-        if rank_distrib() == 0: save_checkpoint(self.path, self.learn.model, self.meta_fn(self.learn.epoch + 1), self.learn.opt)
+        if rank_distrib() == 0: save_checkpoint(self.path, bare_model(self.learn.model), self.meta_fn(self.learn.epoch + 1), self.learn.opt)
 
 # %% ../nbs/06_train.ipynb #73ed502c
 from fastai.callback.core import CancelValidException
@@ -326,7 +331,8 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     model = freeze_early(model or create_model(cfg.model_type, cfg.encoder, cfg.dim, cfg.pretrained, cfg.weights), cfg.frozen_blocks)
     dls = dls or build_dls(cfg, model.stats, dev, progress)
     out = Path(cfg.out)
-    cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), ValidateEvery(cfg.val_freq), CSVLogger(str((out / 'logs' / f"{cfg.run_id}.csv").absolute()), append=start_iter > 0)]
+    cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), ValidateEvery(cfg.val_freq)]
+    if rank_distrib() == 0: cbs.append(CSVLogger(str((out / 'logs' / f"{cfg.run_id}.csv").absolute()), append=start_iter > 0))   # one log, by rank 0
     if cfg.tensorboard:
         try: from fastai.callback.tensorboard import TensorBoardCallback; import tensorboard
         except ImportError: raise MissingExtra("--tensorboard needs TensorBoard: pip install 'clothembed[tensorboard]'") from None
@@ -360,6 +366,15 @@ def _init_from(cfg, ckpt_path):
         return dual_from_siamese(dict(config=dict(model_type='siamese', encoder=meta['encoder'], dim=meta.get('dim', 256)), state_dict=sd))
     raise DataError(f"{ckpt_path}: cannot start a {cfg.model_type} model from a {meta['model_type']} checkpoint")
 
+def _distributed_on_cpu_too():
+    "fastai's distributed data loader broadcasts its shuffled indices as CUDA tensors; under gloo (CPU processes) keep them on the CPU"
+    import fastai.distributed
+    from fastai.distributed import DistributedDL
+    def _broadcast(self, t, rank):
+        dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
+        t = torch.tensor(t, dtype=torch.long, device=dev); torch.distributed.broadcast(t, rank); return t.cpu().tolist()
+    DistributedDL._broadcast = _broadcast
+
 def n_epochs_of(cfg:TrainConfig, batches_per_epoch:int) -> int:
     "Epochs of a run: `cfg.epochs`, or enough whole epochs for `cfg.steps` optimiser steps"
     return cfg.epochs if not cfg.steps else max(1, round(cfg.steps / max(1, batches_per_epoch)))
@@ -391,18 +406,20 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     if opt_state is not None: _restore_opt(learn.opt, *opt_state)
     learn.add_cb(CheckpointEveryEpoch(path, lambda ep: _meta(cfg, ep, start_iter + learn.train_iter)))
     lr = cfg.lr or (0.01 if cfg.schedule == 'step' else 3e-3)
-    # under `accelerate launch` (WORLD_SIZE > 1) fastai's distrib_ctx wraps the model and shards the data
+    # under `accelerate launch` or `torchrun` (WORLD_SIZE > 1) fastai's distrib_ctx wraps the model and shards the data
     dist = int(os.environ.get('WORLD_SIZE', 1)) > 1
-    if dist: import fastai.distributed
+    if dist: _distributed_on_cpu_too()
+    cpu = pick_device(cfg.device).type == 'cpu'
     try:
-        with (learn.distrib_ctx() if dist else nullcontext()):
+        with (learn.distrib_ctx(sync_bn=not cpu, cpu=cpu) if dist else nullcontext()):
           if cfg.schedule == 'step':
             learn.fit(n_epochs, lr, cbs=ParamScheduler({'lr': step_schedule(lr, 3, 0.1, n_epochs)}), start_epoch=start_epoch)
           else: learn.fit_one_cycle(n_epochs, lr, start_epoch=start_epoch)
     except KeyboardInterrupt:
         ep = learn.epoch   # epochs completed; the interrupted one is run again on resume
-        save_checkpoint(path, learn.model, _meta(cfg, ep, start_iter + learn.train_iter), learn.opt)
-        print(f"interrupted: saved {path} (epoch {ep}); run the same command again to resume")
+        if rank_distrib() == 0:
+            save_checkpoint(path, bare_model(learn.model), _meta(cfg, ep, start_iter + learn.train_iter), learn.opt)
+            print(f"interrupted: saved {path} (epoch {ep}); run the same command again to resume")
         raise
     finally: learn.remove_cb(CheckpointEveryEpoch)
     learn.trained_epochs = n_epochs - start_epoch
@@ -421,7 +438,7 @@ def train_main(recipe:str='default', # a named set of defaults: default, or pape
     "Train a clothembed model (the original's train.py)"
     cfg = TrainConfig.from_recipe(recipe, **kwargs)
     learn = train(cfg, restore=restore and not norestore and not ckpt_path, ckpt_path=ckpt_path)
-    if learn.trained_epochs: print(f"saved {ckpt_file(cfg)}")
+    if learn.trained_epochs and rank_distrib() == 0: print(f"saved {ckpt_file(cfg)}")
     return cfg
 
 def train_cli(argv=None):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = str(ROOT / 'benchmarks/gpu/train_entry.py')
+ENTRY = ['-m', 'clothembed.train']   # the form accelerate's examples use
 
 def launcher():
     "accelerate launch when installed (--multi_gpu: its --cpu starts a single process), else torchrun"
@@ -17,22 +17,23 @@ def test_two_processes_on_cpu(tmp_path):
     pytest.importorskip('accelerate')
     env = {**os.environ, 'CLOTHEMBED_CACHE': str(tmp_path / 'cache'), 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
     from clothembed.synth import write_dataset
-    from clothembed.data import deepfashion2
     write_dataset(tmp_path / 'data', 12, 2, 64, progress=False)
-    n = len(deepfashion2(tmp_path / 'data/deepfashion2', 'train', 'grayscale_mask'))
     args = ['--run_id', 'two', '--data_root', str(tmp_path / 'data'), '--size', '32', '--bs', '4', '--device', 'cpu']
-    r = subprocess.run([*launcher(), ENTRY, *args, '--epochs', '2'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run([*launcher(), *ENTRY, *args, '--epochs', '2'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     from clothembed.train import load_model, read_checkpoint
     ck = tmp_path / 'ckpt/two.safetensors'
     sd, meta, _ = read_checkpoint(ck)
     assert not any(k.startswith('module.') for k in sd)                   # the bare model, not DistributedDataParallel's wrapper
-    per_rank = -(-n // 2) // 4                                             # each rank gets half the items (drop_last batches of 4)
-    assert meta['epoch'] == 2 and meta['iteration'] == 2 * per_rank < 2 * (n // 4)
+    from clothembed.train import TrainConfig, build_dls
+    dl = build_dls(TrainConfig(data_root=str(tmp_path / 'data'), size=32, bs=4), ([0.5] * 3, [0.5] * 3), progress=False).train
+    single, drawn = len(dl), len(dl.get_idxs())                            # one process: batches, and items drawn, an epoch
+    per_rank = -(-(-(-drawn // 2)) // dl.bs)                               # each rank gets half the items drawn
+    assert per_rank < single and meta['epoch'] == 2 and meta['iteration'] == 2 * per_rank
     rows = list(csv.reader((tmp_path / 'logs/two.csv').open()))
     assert [r[0] for r in rows] == ['epoch', '0', '1']                    # one header and one line an epoch: rank 0 alone logs
     load_model(ck)
-    r = subprocess.run([*launcher(), ENTRY, *args, '--epochs', '3'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run([*launcher(), *ENTRY, *args, '--epochs', '3'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert 'resuming' in r.stdout and 'at epoch 2' in r.stdout
     _, meta, _ = read_checkpoint(ck)
