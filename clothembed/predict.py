@@ -18,22 +18,28 @@ from .metrics import knn
 from .train import TrainConfig, load_model, default_data
 
 # %% auto #0
-__all__ = ['OPERATIONS', 'embed', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json', 'nearest_neighbors',
-           'pca_analysis', 'pca_component_examples', 'analysis_items', 'gen_embedding', 'run_nearest_neighbors',
-           'run_pca', 'predict_main', 'predict_cli']
+__all__ = ['OPERATIONS', 'embed_batch', 'embed', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json',
+           'nearest_neighbors', 'pca_analysis', 'pca_component_examples', 'analysis_items', 'gen_embedding',
+           'run_nearest_neighbors', 'run_pca', 'predict_main', 'predict_cli']
 
 # %% ../nbs/07_predict.ipynb #1b422476
 @torch.no_grad()
-def embed(model, store:ItemStore, which:int=None, bs:int=128, device=None, progress:bool=True) -> np.ndarray:
-    "Float32 embeddings `(len(store), dim)` of every item of `store`"
+def embed_batch(model, xb, which:int=None, flip:bool=True):
+    "Unit embeddings of a normalised batch; with `flip`, the mean of the image's and its mirror image's (garments are near-symmetric)"
+    def one(x):
+        if x.device.type == 'cuda':
+            with torch.autocast('cuda', dtype=torch.bfloat16): return model.embed(x.contiguous(memory_format=torch.channels_last), which).float()
+        return model.embed(x, which).float()
+    e = one(xb)
+    if flip: e = torch.nn.functional.normalize(e + one(xb.flip(-1)), dim=-1)
+    return e
+
+@torch.no_grad()
+def embed(model, store:ItemStore, which:int=None, bs:int=128, device=None, progress:bool=True, flip:bool=True) -> np.ndarray:
+    "Float32 embeddings `(len(store), dim)` of every item of `store` (averaged with the mirror image when `flip`)"
     dev = pick_device(device); model = model.eval().to(dev)
     dl = item_dataloader(store, bs, model.stats, device=dev)
-    out = []
-    for (xb,) in (progress_bar(dl, leave=False) if progress else dl):
-        if dev.type == 'cuda':
-            with torch.autocast('cuda', dtype=torch.bfloat16): e = model.embed(xb.contiguous(memory_format=torch.channels_last), which)
-        else: e = model.embed(xb, which)
-        out.append(e.float().cpu())
+    out = [embed_batch(model, xb, which, flip).cpu() for (xb,) in (progress_bar(dl, leave=False) if progress else dl)]
     return torch.cat(out).numpy().astype(np.float32)
 
 # %% ../nbs/07_predict.ipynb #b810dc30
