@@ -23,9 +23,9 @@ from .predict import knn_exact
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'DOMAINS', 'MAX_PIXELS', 'ANN_ABOVE', 'INDEX_FORMAT', 'PAGE_CSS', 'MAX_UPLOAD_MB', 'COMMANDS',
            'default_checkpoint', 'checkpoint_path', 'file_sha256', 'Embedder', 'catalogue_sources', 'source_figures',
-           'ann_spec', 'build_ann', 'ann_search', 'SearchIndex', 'build_index', 'query_paths', 'query_input',
-           'Searcher', 'format_table', 'results_html', 'read_upload', 'make_app', 'index_main', 'query_main',
-           'serve_main', 'search_parser', 'search_cli']
+           'ann_spec', 'build_ann', 'ann_search', 'SearchIndex', 'write_index', 'build_index', 'query_paths',
+           'query_input', 'Searcher', 'format_table', 'results_html', 'read_upload', 'make_app', 'index_main',
+           'query_main', 'serve_main', 'search_parser', 'search_cli']
 
 # %% ../nbs/09_search.ipynb #bd8b9d31
 DEFAULT_MODEL = dict(run_id='search_dual_v1', dataset_name='simplicity', dset_mode='natural_image', model_type='dual',
@@ -216,6 +216,7 @@ class SearchIndex:
         self.X = self._array(m['embeddings'], n, d)
         self.patterns, self.pcode = np.unique(np.array(pats, dtype=str), return_inverse=True)
         self.sheets, self.scode = np.unique(np.array(sheets, dtype=str), return_inverse=True)
+        self.pcode, self.scode, self.sheets = self.pcode.astype(np.int32), self.scode.astype(np.int32), list(self.sheets)
         self.views, self.boxes, self.n, self.dim = views, boxes, n, d
         del m['figures']                                    # the columns above hold them, in far less memory
         self.ann, self._X32 = None, None
@@ -338,6 +339,25 @@ def _drop_unnamed(out:Path, keep:set):
     for p in list(out.glob('embeddings-*.npy')) + list(out.glob('ann-*.faiss')):
         if p.name not in keep: p.unlink(missing_ok=True)
 
+def write_index(out, # the index folder
+                X:np.ndarray, # unit vectors `(n, dim)` (stored as float16)
+                figures:list, # one record per row of `X`: `pattern`, `sheet` (relative to `catalogue`), `view`, `box`
+                model:dict, # the model they were made with (`Embedder.describe()`)
+                domain:str='drawings', catalogue='', # what the figures are, and where their files are
+                files:dict=None, # fingerprints of the catalogue's files, for re-indexing
+                ann:bool=False) -> Path: # also build a FAISS index
+    "Write an index folder crash-safely: new array files, then `records.json` in one rename, then old array files removed"
+    out = Path(out)
+    if len(figures) != len(X): raise ValueError(f"{len(X)} vectors but {len(figures)} figure records")
+    X16 = np.asarray(X, dtype=np.float16)
+    out.mkdir(parents=True, exist_ok=True); sweep_tmp(out)
+    e, a = _write_array_files(out, X16, build_ann(X16) if ann else None)
+    manifest = dict(format=INDEX_FORMAT, version=1, domain=domain, catalogue=str(catalogue), model=model, count=len(figures),
+                    dim=int(X16.shape[1]), embeddings=e, ann=a, created=time.strftime('%Y-%m-%dT%H:%M:%S'), files=files or {}, figures=figures)
+    write_json(manifest, out / 'records.json')             # the commit: one rename
+    _drop_unnamed(out, {e['file']} | ({a['file']} if a else set()))
+    return out
+
 def build_index(catalogue, # catalogue folder: a Simplicity tree or a folder of sheets (or photos, with domain='photos')
                 out, # index folder to write (or update)
                 ckpt=None, # checkpoint (default: the index's model, else the default model)
@@ -405,13 +425,7 @@ def build_index(catalogue, # catalogue folder: a Simplicity tree or a folder of 
                    search='FAISS ' + ann_spec(X16.shape[1]) if want_ann else 'exact', model=str(emb.path))
     if old is not None and not fresh and not dropped and bool(old.manifest.get('ann')) == want_ann and len(keep) == len(old.manifest['files']):
         summary.update(seconds=round(time.time() - t0, 2), unchanged=True); return summary
-    out.mkdir(parents=True, exist_ok=True); sweep_tmp(out)
-    e, a = _write_array_files(out, X16, build_ann(X16) if want_ann else None)
-    manifest = dict(format=INDEX_FORMAT, version=1, domain=domain, catalogue=str(root), model=emb.describe(), count=len(figures),
-                    dim=int(X16.shape[1]), embeddings=e, ann=a, created=time.strftime('%Y-%m-%dT%H:%M:%S'),
-                    files={s['key']: dict(pattern=s['pattern'], stamp=s['stamp']) for s in used}, figures=figures)
-    write_json(manifest, out / 'records.json')             # the commit: one rename
-    _drop_unnamed(out, {e['file']} | ({a['file']} if a else set()))
+    write_index(out, X16, figures, emb.describe(), domain, root, {s['key']: dict(pattern=s['pattern'], stamp=s['stamp']) for s in used}, want_ann)
     summary.update(seconds=round(time.time() - t0, 2), unchanged=False)
     return summary
 
@@ -483,7 +497,7 @@ def _data_uri(img:Image.Image, side:int=220) -> str:
     b = io.BytesIO(); im.save(b, 'JPEG', quality=85)
     return 'data:image/jpeg;base64,' + base64.b64encode(b.getvalue()).decode()
 
-PAGE_CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222}"
+PAGE_CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:1200px;color:#222}"
             "h1{font-size:1.4em}.q{display:flex;gap:1.2em;align-items:flex-start;border-top:1px solid #ddd;padding:1em 0}"
             ".qimg img{max-width:220px;border:2px solid #333}.grid{display:flex;flex-wrap:wrap;gap:.8em}"
             ".card{width:150px;font-size:.85em;text-align:center;color:#222;text-decoration:none}"
@@ -522,7 +536,7 @@ def read_upload(data:bytes, name:str='upload', max_mb:float=MAX_UPLOAD_MB) -> Im
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>clothembed-search</title><style>{css}
 #drop{{border:2px dashed #888;border-radius:8px;padding:1.5em;text-align:center;cursor:pointer;background:#fafafa}}
 #drop.over{{background:#eef4ff}}#msg{{min-height:1.4em;margin:.6em 0}}#query img{{max-width:220px;border:2px solid #333}}</style></head>
-<body><h1>Which pattern makes this garment?</h1>
+<body><h1>{title}</h1>
 <p>{about}</p>
 <div id="drop">Drop a {qkind} here, or <label style="text-decoration:underline">choose one<input id="file" type="file" accept="image/*" hidden></label></div>
 <div id="msg" role="status"></div>
@@ -570,7 +584,8 @@ def make_app(searcher:Searcher, # the index and model
     qkind = 'photo of a garment' if searcher.query_domain == 'photos' else 'line drawing'
     about = (f"{len(ix)} figures of {len(ix.patterns)} patterns in {e(str(ix.folder))}; model {e(Path(ix.manifest['model']['path']).name)}. "
              f"Nothing leaves this computer.")
-    page = _PAGE.format(css=PAGE_CSS, about=about, qkind=qkind)
+    title = 'Which pattern makes this garment?' if searcher.query_domain == 'photos' else 'Which garments does this pattern make?'
+    page = _PAGE.format(css=PAGE_CSS, about=about, qkind=qkind, title=title)
     lim = int(max_mb * 1e6)
 
     @app.middleware('http')
