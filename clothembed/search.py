@@ -238,10 +238,10 @@ class SearchIndex:
     def _checked(self, e:dict) -> Path:
         "The file an entry of `records.json` names, checked against its SHA-256"
         p = self.folder / e['file']
-        if not p.exists(): raise DataError(f"{p}: missing ({self.manifest_path.name} refers to it); re-run `clothembed-search index`")
+        if not p.exists(): raise DataError(f"{p}: missing ({self.manifest_path.name} refers to it); make the index again with `clothembed-search index ... --rebuild`")
         h = file_sha256(p)
         if h != e['sha256']: raise DataError(f"{p}: does not match {self.manifest_path.name} (sha256 {h[:12]}, expected {e['sha256'][:12]}): "
-                                             f"the index files disagree; re-run `clothembed-search index`")
+                                             f"the index files disagree; make it again with `clothembed-search index ... --rebuild`")
         return p
 
     def _array(self, e:dict, n:int, d:int) -> np.ndarray:
@@ -467,8 +467,10 @@ class Searcher:
 
     def query(self, paths, k:int=10) -> list:
         "`[{query, results}]` for image files or folders `paths`"
-        fs = query_paths(paths)
-        return [dict(query=str(f), results=r) for f, r in zip(fs, self.rank_images([_load(f) for f in fs], k))]
+        fs, out = query_paths(paths), []
+        for i in range(0, len(fs), 64):                       # a folder of photos is read a batch at a time
+            out += [dict(query=str(f), results=r) for f, r in zip(fs[i:i + 64], self.rank_images([_load(f) for f in fs[i:i + 64]], k))]
+        return out
 
     def similar_patterns(self, pattern:str, k:int=10) -> list:
         "Patterns nearest to `pattern` (by their best pair of figures), itself excluded"
