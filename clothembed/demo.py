@@ -51,7 +51,7 @@ def demo_models(root, out, designs:int=240, overrides:dict=None, progress=print)
     d = TrainConfig(**common)
     runs = {DUAL: TrainConfig(run_id='demo_dual', dataset_name='simplicity', model_type='dual', **common),
             SIAMESE: TrainConfig(run_id='demo_siamese_gm', dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese',
-                                 **{**common, 'steps': d.steps // 2 if d.steps else None, 'epochs': max(1, d.epochs // 2)})}
+                                 **{**common, **({'steps': d.steps // 2} if d.epochs is None else {'epochs': max(1, d.epochs // 2)})})}
     for name, cfg in runs.items(): progress(f"training {name}"); train(cfg, restore=False)
     return {name: ckpt_file(cfg) for name, cfg in runs.items()}
 

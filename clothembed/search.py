@@ -18,7 +18,8 @@ from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_js
                              cache_dir, sweep_tmp, cli_parser, is_user_error, error_line, pick_device)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS
 from .train import TrainConfig, train, ckpt_file, load_model
-from .predict import knn_exact
+from .metrics import knn_exact
+from .synth import GENERATOR_VERSION
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'DOMAINS', 'MAX_PIXELS', 'ANN_ABOVE', 'INDEX_FORMAT', 'PAGE_CSS', 'MAX_UPLOAD_MB', 'COMMANDS',
@@ -28,8 +29,7 @@ __all__ = ['DEFAULT_MODEL', 'DOMAINS', 'MAX_PIXELS', 'ANN_ABOVE', 'INDEX_FORMAT'
            'query_main', 'serve_main', 'search_parser', 'search_cli']
 
 # %% ../nbs/09_search.ipynb #bd8b9d31
-DEFAULT_MODEL = dict(run_id='search_dual_v1', dataset_name='simplicity', dset_mode='natural_image', model_type='dual',
-                     loss='infonce', augment='texture')
+DEFAULT_MODEL = dict(run_id=f'search_dual_g{GENERATOR_VERSION}', dataset_name='simplicity', model_type='dual')   # the default recipe
 
 def default_checkpoint(quiet:bool=False, # no progress bars while training
                        log=print, # where to say that training starts
@@ -37,7 +37,8 @@ def default_checkpoint(quiet:bool=False, # no progress bars while training
     "The default search model's checkpoint, trained on the embedded synthetic data on first use into `cache_dir()/'models'`"
     cfg = TrainConfig(**{**DEFAULT_MODEL, 'out': str(cache_dir() / 'models'), **kw})
     p = ckpt_file(cfg); side = p.with_suffix('.json')
-    done = p.exists() and side.exists() and read_json(side).get('epoch', 0) >= cfg.epochs
+    meta = read_json(side) if p.exists() and side.exists() else {}
+    done = meta.get('n_epochs') is not None and meta.get('epoch', 0) >= meta['n_epochs']
     if not done:
         log(f"no model given: training the default dual model (photo <-> line drawing) on the embedded synthetic data into {p} "
             f"(once; a few minutes on 2 CPU cores)")

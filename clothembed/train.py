@@ -183,21 +183,21 @@ class TrainConfig:
                  dim:int=256, # embedding size
                  size:int=64, # image size in pixels
                  frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
-                 epochs:int=8, # epochs
+                 epochs:int=None, # epochs (default: as many as `steps` takes; given, they win over `steps`)
                  val_freq:int=1, # validate every N epochs (the original's --val_freq)
-                 steps:int=None, # optimiser steps in all: sets the epochs from the data's size, so a budget holds whatever the data
+                 steps:int=192, # optimiser steps in all, when `epochs` is not given: a budget that holds whatever the data's size
                  bs:int=64, # batch size: pairs with the pairs sampler, 2*bs items with pk
-                 sampler:Literal['pairs', 'pk']='pairs', # the paper's pairs, or P garments x K views per batch
+                 sampler:Literal['pairs', 'pk']='pk', # P garments x K views per batch, or the paper's pairs
                  views_per_garment:int=4, # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
                  hard:Literal['none', 'category', 'texture']='none', # pk batches of garments of one category, or sharing fabrics
                  positive_proportion:float=None, # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
                  hard_negatives:bool=False, # pairs sampler: negatives from the same category
-                 loss:Literal['contrastive', 'supcon', 'infonce', 'supcon+infonce']='contrastive', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
+                 loss:Literal['contrastive', 'supcon', 'infonce', 'supcon+infonce']='supcon+infonce', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
                  temperature:float=0.1, # temperature of supcon/infonce
                  schedule:Literal['onecycle', 'step']='onecycle', # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
                  lr:float=None, # learning rate (default 3e-3 with onecycle, 0.01 with step)
                  freeze_encoder_until_it:int=0, # iterations with only the projection trained
-                 augment:Literal['none', 'light', 'texture', 'strokes']='light', # training augmentation: texture adds hue and saturation swings, strokes stroke width
+                 augment:Literal['none', 'light', 'texture', 'strokes']='texture', # training augmentation: texture adds hue and saturation swings, strokes stroke width
                  precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto', # mixed precision on CUDA (auto: bf16)
                  device:str=None, # cpu, cuda, mps (default: the best there is)
                  out:str='.', # folder for ckpt/ and logs/
@@ -209,10 +209,11 @@ class TrainConfig:
                  tensorboard:bool=False, # also log to TensorBoard (pip install tensorboard)
                  synth_designs:int=240, # embedded dataset: designs
                  synth_photos:int=4, # embedded dataset: photos per design
-                 extra_designs:int=0, # fresh synthetic designs added to training (generated once; never the data's validation designs)
+                 extra_designs:int=3000, # fresh synthetic designs added to training on synthetic data (generated once; never its validation designs)
                  recipe:str='default'): # the recipe these values started from (recorded in checkpoints)
         store_attr()
-        for k in ('size', 'bs', 'epochs', 'dim', 'views_per_garment', 'val_freq') + (('steps',) if steps is not None else ()):
+        if epochs is None and steps is None: raise ArgumentError('give epochs or steps')
+        for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == 'epochs' else 1):
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
         for k, a in self.__init__.__annotations__.items():
@@ -241,7 +242,9 @@ class TrainConfig:
     def paper(cls, **kw): return cls.from_recipe('paper', **kw)
 
 RECIPES = {'default': {},
-           'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100, frozen_blocks=0)}
+           'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
+                         frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),
+           'v0.1': dict(epochs=8, sampler='pairs', loss='contrastive', augment='light', extra_designs=0)}   # clothembed 0.1's defaults
 
 # %% ../nbs/06_train.ipynb #40fee74a
 def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> Path:
@@ -259,9 +262,9 @@ def data_root(cfg:TrainConfig) -> Path:
 
 def extra_data(cfg:TrainConfig) -> Path:
     "`cfg.extra_designs` fresh synthetic designs for training, generated once into the cache; none is a validation design of the run's data"
-    if not cfg.extra_designs: return None
     gt = data_root(cfg) / 'ground_truth.json'
-    held = sorted({g['design_id'] for g in read_json(gt)['images'].values() if g['split'] != 'train'}) if gt.exists() else []
+    if not cfg.extra_designs or not gt.exists(): return None   # real data is trained on as it is
+    held = sorted({g['design_id'] for g in read_json(gt)['images'].values() if g['split'] != 'train'})
     key = hashlib.sha1(json.dumps(held).encode()).hexdigest()[:8]
     p = cache_dir() / 'synthetic' / f"extra_v{GENERATOR_VERSION}_d{cfg.extra_designs}_p{cfg.synth_photos}_s128_x{key}"
     if not (p / 'ground_truth.json').exists():
@@ -349,10 +352,10 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     return learn
 
 # %% ../nbs/06_train.ipynb #5abf2fda
-def _meta(cfg, epoch, it):
+def _meta(cfg, epoch, it, n_epochs=None):
     return dict(format='clothembed-checkpoint', version=1, model_type=cfg.model_type, encoder=cfg.encoder, dim=cfg.dim,
                 dset_mode=cfg.dset_mode, dataset_name=cfg.dataset_name, size=cfg.size, epoch=epoch, iteration=it,
-                config=cfg.asdict(), saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
+                n_epochs=n_epochs or cfg.epochs, config=cfg.asdict(), saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
 
 def ckpt_file(cfg:TrainConfig): return Path(cfg.out) / 'ckpt' / f"{cfg.run_id}.safetensors"
 
@@ -376,8 +379,8 @@ def _distributed_on_cpu_too():
     DistributedDL._broadcast = _broadcast
 
 def n_epochs_of(cfg:TrainConfig, batches_per_epoch:int) -> int:
-    "Epochs of a run: `cfg.epochs`, or enough whole epochs for `cfg.steps` optimiser steps"
-    return cfg.epochs if not cfg.steps else max(1, round(cfg.steps / max(1, batches_per_epoch)))
+    "Epochs of a run: `cfg.epochs` when given, else enough whole epochs for `cfg.steps` optimiser steps"
+    return cfg.epochs if cfg.epochs is not None else max(1, round(cfg.steps / max(1, batches_per_epoch)))
 
 def _model_bytes(model): return sum(p.numel() * p.element_size() for p in model.parameters())
 
@@ -404,7 +407,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     ensure_writable(path.parent, need=3 * _model_bytes(learn.model)); ensure_writable(Path(cfg.out) / 'logs')
     learn.create_opt()
     if opt_state is not None: _restore_opt(learn.opt, *opt_state)
-    learn.add_cb(CheckpointEveryEpoch(path, lambda ep: _meta(cfg, ep, start_iter + learn.train_iter)))
+    learn.add_cb(CheckpointEveryEpoch(path, lambda ep: _meta(cfg, ep, start_iter + learn.train_iter, n_epochs)))
     lr = cfg.lr or (0.01 if cfg.schedule == 'step' else 3e-3)
     # under `accelerate launch` or `torchrun` (WORLD_SIZE > 1) fastai's distrib_ctx wraps the model and shards the data
     dist = int(os.environ.get('WORLD_SIZE', 1)) > 1
@@ -418,7 +421,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     except KeyboardInterrupt:
         ep = learn.epoch   # epochs completed; the interrupted one is run again on resume
         if rank_distrib() == 0:
-            save_checkpoint(path, bare_model(learn.model), _meta(cfg, ep, start_iter + learn.train_iter), learn.opt)
+            save_checkpoint(path, bare_model(learn.model), _meta(cfg, ep, start_iter + learn.train_iter, n_epochs), learn.opt)
             print(f"interrupted: saved {path} (epoch {ep}); run the same command again to resume")
         raise
     finally: learn.remove_cb(CheckpointEveryEpoch)

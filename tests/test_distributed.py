@@ -18,7 +18,7 @@ def test_two_processes_on_cpu(tmp_path):
     env = {**os.environ, 'CLOTHEMBED_CACHE': str(tmp_path / 'cache'), 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
     from clothembed.synth import write_dataset
     write_dataset(tmp_path / 'data', 12, 2, 64, progress=False)
-    args = ['--run_id', 'two', '--data_root', str(tmp_path / 'data'), '--size', '32', '--bs', '4', '--device', 'cpu']
+    args = ['--run_id', 'two', '--data_root', str(tmp_path / 'data'), '--size', '32', '--bs', '4', '--device', 'cpu', '--extra-designs', '0']
     r = subprocess.run([*launcher(), *ENTRY, *args, '--epochs', '2'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     from clothembed.train import load_model, read_checkpoint
@@ -26,7 +26,7 @@ def test_two_processes_on_cpu(tmp_path):
     sd, meta, _ = read_checkpoint(ck)
     assert not any(k.startswith('module.') for k in sd)                   # the bare model, not DistributedDataParallel's wrapper
     from clothembed.train import TrainConfig, build_dls
-    dl = build_dls(TrainConfig(data_root=str(tmp_path / 'data'), size=32, bs=4), ([0.5] * 3, [0.5] * 3), progress=False).train
+    dl = build_dls(TrainConfig(data_root=str(tmp_path / 'data'), size=32, bs=4, extra_designs=0), ([0.5] * 3, [0.5] * 3), progress=False).train
     single, drawn = len(dl), len(dl.get_idxs())                            # one process: batches, and items drawn, an epoch
     per_rank = -(-(-(-drawn // 2)) // dl.bs)                               # each rank gets half the items drawn
     assert per_rank < single and meta['epoch'] == 2 and meta['iteration'] == 2 * per_rank

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 SEARCH = 'from clothembed.search import search_cli; search_cli()'
-TINY = dict(synth_designs=30, synth_photos=2, size=32, epochs=1, bs=8)
+TINY = dict(synth_designs=30, synth_photos=2, size=32, epochs=1, bs=8, extra_designs=0)
 
 @pytest.fixture(scope='module')
 def work(tmp_path_factory):

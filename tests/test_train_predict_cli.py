@@ -18,7 +18,7 @@ def run(code, *args, cwd, **kw):
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     return subprocess.run([sys.executable, '-c', code, *args], cwd=cwd, capture_output=True, text=True, env=env, **kw)
 
-SMALL = ['--size', '32', '--bs', '8', '--epochs', '1']
+SMALL = ['--size', '32', '--bs', '8', '--epochs', '1', '--extra_designs', '0']
 
 def test_seed_training_and_analysis_commands(work):
     r = run(TRAIN, '--run_id', 'deepfashion_embedding', '--dataset_name', 'deepfashion', '--dset_mode', 'grayscale_mask',
@@ -51,7 +51,7 @@ def test_dual_from_siamese_and_mismatch(work):
     assert r.returncode != 0 and 'unknown operation' in r.stderr
 
 def test_killed_run_resumes(work):
-    args = ['--run_id', 'killed', '--dataset_name', 'deepfashion', '--data_root', str(work / 'data'), '--size', '32', '--bs', '8']
+    args = ['--run_id', 'killed', '--dataset_name', 'deepfashion', '--data_root', str(work / 'data'), '--size', '32', '--bs', '8', '--extra-designs', '0']
     p = subprocess.Popen([sys.executable, '-c', TRAIN, *args, '--epochs', '200'], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ck = work / 'ckpt/killed.json'
     t0 = time.time()

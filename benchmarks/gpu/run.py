@@ -19,10 +19,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FULL = dict(encoder='resnext50_32x4d', size=224, bs=200, steps=30, warm=5, designs=1500, photos=4, epochs=3,
-            budgets=dict(ceiling=60, pipeline=150, bench=240, qmul=90), bench_train=None, bench_only=None, qmul=None)
+            budgets=dict(ceiling=60, pipeline=150, bench=240, qmul=90), bench_train=dict(extra_designs=1000), bench_only=None, qmul=None)   # fewer extra designs: generating them is single-process
 SMOKE = dict(encoder='resnext50_32x4d', size=32, bs=4, steps=3, warm=1, designs=16, photos=2, epochs=2,
              budgets=dict(ceiling=120, pipeline=300, bench=300, qmul=300),   # generous: a shared 2-core CI machine
-             bench_train=dict(size=32, epochs=1, bs=8), bench_only=['siamese grayscale_mask', 'best: dual + InfoNCE + texture aug'],
+             bench_train=dict(size=32, epochs=1, bs=8, extra_designs=8), bench_only=['default recipe: siamese grayscale_mask', 'default recipe: dual photo ↔ line drawing'],
              qmul=dict(size=32, epochs=1, bs=16, frozen_blocks=3))
 
 def write_json(o, path):
@@ -162,7 +162,7 @@ def stage_qmul(s, work, res, save):
     import clothembed.bench as B
     q = B.find_qmul(s['qmul_root']) if s['qmul_root'] else None
     if q is None: res['skipped'] = f"no QMUL data at {s['qmul_root']}"; return
-    kw = {**B.SETTINGS['full']['qmul'], **(s['qmul'] or {})}; res.update(root=str(q), config=kw)
+    kw = {**B.QMUL_RECIPE, **B.QMUL_FULL, **(s['qmul'] or {})}; res.update(root=str(q), config=kw)
     for c in (('shoes',) if s is SMOKE or s.get('smoke') else ('shoes', 'chairs')):
         res[c] = B.qmul_bench(q, c, Path(work) / 'qmul', **kw); save()
 
