@@ -19,6 +19,7 @@ from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_js
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS
 from .train import TrainConfig, train, ckpt_file, load_model
 from .metrics import knn_exact
+from .predict import embed_batch
 from .synth import GENERATOR_VERSION
 
 # %% auto #0
@@ -95,7 +96,7 @@ class Embedder:
         for i in range(0, len(images), bs):
             a = np.stack([self.pixels(im) for im in images[i:i + bs]])
             x = (torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255) - self.mean) / self.std
-            out.append(self.model.embed(x.to(self.device), self.which(domain)).float().cpu())
+            out.append(embed_batch(self.model, x.to(self.device), self.which(domain)).cpu())   # as `predict.embed`: flip-averaged
         if not out: return np.zeros((0, self.dim), np.float32)
         return torch.cat(out).numpy().astype(np.float32)
 

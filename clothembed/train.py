@@ -185,7 +185,7 @@ class TrainConfig:
                  frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
                  epochs:int=None, # epochs (default: as many as `steps` takes; given, they win over `steps`)
                  val_freq:int=1, # validate every N epochs (the original's --val_freq)
-                 steps:int=192, # optimiser steps in all, when `epochs` is not given: a budget that holds whatever the data's size
+                 steps:int=256, # optimiser steps in all, when `epochs` is not given: a budget that holds whatever the data's size
                  bs:int=64, # batch size: pairs with the pairs sampler, 2*bs items with pk
                  sampler:Literal['pairs', 'pk']='pk', # P garments x K views per batch, or the paper's pairs
                  views_per_garment:int=4, # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
