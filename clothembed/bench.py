@@ -96,8 +96,8 @@ def find_qmul(root=None):
         if c and (Path(c) / 'shoes_sketch_db_test.mat').exists(): return Path(c)
     return None
 
-QMUL_RECIPE = dict(model_type='siamese', size=96, epochs=10, bs=32, frozen_blocks=2, loss='supcon', sampler='pairs', augment='light', extra_designs=0)
-QMUL_FULL = dict(size=192, epochs=40, bs=64, frozen_blocks=0)   # the full setting, for a GPU
+QMUL_RECIPE = dict(model_type='siamese', size=128, epochs=30, bs=32, frozen_blocks=5, loss='infonce', sampler='pairs', augment='strokes', extra_designs=0)   # one recipe for every category
+QMUL_FULL = dict(size=192, epochs=60, bs=64, frozen_blocks=2)   # the full setting, for a GPU
 
 def qmul_bench(root, category:str, out, quiet=True, **kw):
     "Train on a QMUL category and report sketch -> photo-edge acc@1 and acc@10 on its test split, with baselines"
