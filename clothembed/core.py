@@ -152,18 +152,17 @@ def sweep_tmp_dirs(folder) -> list:
 
 @contextmanager
 def atomic_dir(path):
-    "Yield a temporary folder to fill; on success it becomes `path`, unless another process made `path` first (theirs is kept); removed on any exception"
+    "Yield a fresh path, in a private temporary folder, to build a folder at; on success it becomes `path`, unless another process made `path` first (theirs is kept); everything temporary is removed, whatever happens"
     import shutil
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); sweep_tmp_dirs(path.parent)
-    tmp = tmp_name(path); tmp.mkdir()
+    box = tmp_name(path); box.mkdir()          # what a builder puts beside its output stays inside `box` too
     try:
-        yield tmp
-        try: os.rename(tmp, path)
-        except OSError as e:
-            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) and not path.is_dir(): raise
-            shutil.rmtree(tmp, ignore_errors=True)   # the other process won: its result is the same
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        out = box / path.name
+        yield out
+        try: os.rename(out, path)
+        except OSError:
+            if not path.is_dir(): raise         # else the other process won: its result is the same
+    finally: shutil.rmtree(box, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #15e24c07
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])   # mean and std of ImageNet's RGB images in [0, 1]

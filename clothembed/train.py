@@ -33,10 +33,10 @@ from .losses import get_loss, labels_of
 from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint',
-           'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'TrainConfig', 'default_data',
-           'data_root', 'dataset_sets', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
-           'train', 'train_main', 'train_cli']
+__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'sync_sidecar', 'save_checkpoint',
+           'read_checkpoint', 'check_compatible', 'load_model', 'CheckpointEveryEpoch', 'CSVLog', 'TrainConfig',
+           'default_data', 'data_root', 'dataset_sets', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner',
+           'ckpt_file', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -80,6 +80,9 @@ def step_schedule(lr:float=0.01, every:int=3, gamma:float=0.1, n_epoch:int=1):
     return lambda pos: lr * gamma ** math.floor(pos * n_epoch / every + 1e-9)
 
 # %% ../nbs/06_train.ipynb #e7168dc6
+import shutil
+from .core import sweep_tmp, write_text, file_lock, atomic_dir
+
 def _jsonable(o):
     "JSON for the odd values in optimiser state (fastcore `L`, tuples, numpy and torch scalars)"
     if isinstance(o, torch.Tensor): return o.tolist()
@@ -87,9 +90,30 @@ def _jsonable(o):
     if hasattr(o, '__iter__'): return list(o)
     return float(o)
 
+def _public(meta:dict) -> dict: return {k: v for k, v in meta.items() if not k.startswith('opt_')}
+
+def _file_meta(path):
+    "The run description inside the safetensors file `path` (its header only), or None"
+    try:
+        with safe_open(str(path), 'pt') as f: md = (f.metadata() or {}).get('clothembed')
+        meta = json.loads(md) if md else None
+    except Exception: return None
+    return meta if isinstance(meta, dict) else None
+
+def sync_sidecar(path) -> bool:
+    "Rewrite the JSON sidecar of checkpoint `path` from the description inside the checkpoint when they differ (after a kill between the two renames); whether it was rewritten"
+    path = Path(path); meta = _file_meta(path)
+    if meta is None: return False
+    sc = path.with_suffix('.json')
+    try: cur = json.loads(sc.read_text())
+    except (OSError, ValueError): cur = None
+    if cur == _public(meta): return False
+    write_json(_public(meta), sc, indent=1); return True
+
 def save_checkpoint(path, model, meta:dict, opt=None):
-    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar"
-    path = Path(path)
+    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar derived from the file's own description"
+    from safetensors.torch import save as _st_bytes
+    path = Path(path); sweep_tmp(path.parent)   # what killed runs left behind
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     scalars, hypers = [], None
     if opt is not None:
@@ -100,9 +124,12 @@ def save_checkpoint(path, model, meta:dict, opt=None):
                 if isinstance(v, torch.Tensor): tensors[f"opt.{i}.{k}"] = v.detach().cpu().contiguous()
                 else: sc[k] = v
             scalars.append(sc)
-    meta = {**meta, 'opt_scalars': scalars if opt is not None else None, 'opt_hypers': hypers}
-    with atomic_path(path) as tmp: save_file(tensors, str(tmp), metadata={'clothembed': json.dumps(meta, default=_jsonable)})
-    write_json({k: v for k, v in meta.items() if not k.startswith('opt_')}, path.with_suffix('.json'), indent=1, default=_jsonable)
+    md = json.dumps({**meta, 'opt_scalars': scalars if opt is not None else None, 'opt_hypers': hypers}, default=_jsonable)
+    data = _st_bytes(tensors, metadata={'clothembed': md})   # bytes, written with plain writes: a full disk is an OSError naming the file
+    try:
+        with atomic_path(path) as tmp, open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        write_json(_public(json.loads(md)), path.with_suffix('.json'), indent=1)   # derived from what the checkpoint holds
+    except OSError as e: raise OSError(e.errno, e.strerror or str(e), str(e.filename or path)) from None
     return path
 
 def read_checkpoint(path):
@@ -114,7 +141,10 @@ def read_checkpoint(path):
         t = load_file(str(path))
     except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
     if 'clothembed' not in md: raise DataError(f"{path}: not a clothembed checkpoint (no run description)")
-    meta = json.loads(md['clothembed'])
+    try: meta = json.loads(md['clothembed'])
+    except ValueError: meta = None
+    if not isinstance(meta, dict) or not all(k in meta for k in ('model_type', 'encoder', 'epoch', 'iteration')):
+        raise DataError(f"{path}: damaged clothembed checkpoint (its run description is not readable)")
     return {k[6:]: v for k, v in t.items() if k.startswith('model.')}, meta, {k[4:]: v for k, v in t.items() if k.startswith('opt.')}
 
 def check_compatible(meta:dict, path, **want):
@@ -134,17 +164,45 @@ def load_model(path, principal_encoder:int=None, **want):
     return m, meta
 
 def _restore_opt(opt, meta, opt_t):
+    if meta.get('opt_scalars') is None: return   # saved without optimiser state: a fresh optimiser
     state = []
     for i, sc in enumerate(meta['opt_scalars']):
         st = dict(sc); st.update({k.split('.', 1)[1]: v for k, v in opt_t.items() if k.split('.', 1)[0] == str(i)}); state.append(st)
     opt.load_state_dict({'state': state, 'hypers': meta['opt_hypers']})
 
 class CheckpointEveryEpoch(Callback):
-    "Save a checkpoint after every epoch"
+    "Save a checkpoint after every epoch (on resume, first make its sidecar agree with the checkpoint)"
     order = 90
     def __init__(self, path, meta_fn): self.path, self.meta_fn = path, meta_fn
+    def before_fit(self):
+        if rank_distrib() == 0 and Path(self.path).exists(): sweep_tmp(Path(self.path).parent); sync_sidecar(self.path)
     def after_epoch(self):
         if rank_distrib() == 0: save_checkpoint(self.path, self.learn.model, self.meta_fn(self.learn.epoch + 1), self.learn.opt)
+
+# %% ../nbs/06_train.ipynb #5c25a676
+class CSVLog(Callback):
+    "fastai's CSV log, safe to resume: one header, and on resume the rows of the epochs run again (or skipped) are dropped, not repeated"
+    order = 60
+    def __init__(self, fname): self.fname = Path(fname)
+    def before_fit(self):
+        if hasattr(self, 'gather_preds'): return
+        skip = getattr(getattr(self.learn, 'skip_to_epoch', None), '_skip_to', 0)   # fit(start_epoch=...) adds SkipToEpoch
+        self.start, header = skip, ','.join(self.recorder.metric_names)
+        rows = []
+        if skip and self.fname.exists():
+            lines = self.fname.read_text(errors='replace').splitlines()
+            if lines and lines[0] == header:   # the rows of finished epochs stay; a half-written or placeholder row does not
+                rows = [l for l in lines[1:] if l.split(',')[0].isdigit() and int(l.split(',')[0]) < skip and l.count(',') == header.count(',')]
+        sweep_tmp(self.fname.parent); write_text('\n'.join([header] + rows) + '\n', self.fname)
+        self.file = self.fname.open('a')
+        self.old_logger, self.learn.logger = self.learn.logger, self._write_line
+    def _write_line(self, log):
+        if int(log[0]) >= self.start:   # fastai logs a row for each epoch it skips to resume: not kept
+            self.file.write(','.join(str(t) for t in log) + '\n'); self.file.flush(); os.fsync(self.file.fileno())
+        self.old_logger(log)
+    def after_fit(self):
+        if hasattr(self, 'gather_preds'): return
+        self.file.close(); self.learn.logger = self.old_logger
 
 # %% ../nbs/06_train.ipynb #9fe201e3
 class TrainConfig:
@@ -219,12 +277,14 @@ RECIPES = {'default': {},
 
 # %% ../nbs/06_train.ipynb #40fee74a
 def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> Path:
-    "The embedded default dataset, generated once into the cache folder"
+    "The embedded default dataset, generated once into the cache folder (two first runs at once: one generates, the other waits and uses it)"
     p = cache_dir() / 'synthetic' / f"v1_d{n_designs}_p{photos}_s{size}_seed{seed}"
-    if not (p / 'ground_truth.json').exists():
-        print(f"generating the embedded synthetic dataset in {p} (once)")
-        if p.exists() and not any(p.iterdir()): p.rmdir()
-        write_dataset(p, n_designs, photos, size, seed)
+    if (p / 'ground_truth.json').exists(): return p
+    with file_lock(p.with_name(p.name + '.lock')):
+        if not (p / 'ground_truth.json').exists():
+            print(f"generating the embedded synthetic dataset in {p} (once)")
+            if p.exists(): shutil.rmtree(p)   # incomplete (not made by this version, which renames a whole folder into place)
+            with atomic_dir(p) as t: write_dataset(t, n_designs, photos, size, seed)
     return p
 
 def data_root(cfg:TrainConfig) -> Path:
