@@ -177,7 +177,9 @@ class CheckpointEveryEpoch(Callback):
     def before_fit(self):
         if rank_distrib() == 0 and Path(self.path).exists(): sweep_tmp(Path(self.path).parent); sync_sidecar(self.path)
     def after_epoch(self):
-        if rank_distrib() == 0: save_checkpoint(self.path, self.learn.model, self.meta_fn(self.learn.epoch + 1), self.learn.opt)
+        skip = getattr(getattr(self.learn, 'skip_to_epoch', None), '_skip_to', 0)   # resuming: fastai runs after_epoch for the epochs it skips
+        if rank_distrib() == 0 and self.learn.epoch >= skip:
+            save_checkpoint(self.path, self.learn.model, self.meta_fn(self.learn.epoch + 1), self.learn.opt)
 
 # %% ../nbs/06_train.ipynb #5c25a676
 class CSVLog(Callback):
@@ -283,7 +285,7 @@ def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> P
     with file_lock(p.with_name(p.name + '.lock')):
         if not (p / 'ground_truth.json').exists():
             print(f"generating the embedded synthetic dataset in {p} (once)")
-            if p.exists(): shutil.rmtree(p)   # incomplete (not made by this version, which renames a whole folder into place)
+            if p.exists() and not (p / 'ground_truth.json').exists(): shutil.rmtree(p)   # incomplete: not made by this version, which renames a whole folder into place
             with atomic_dir(p) as t: write_dataset(t, n_designs, photos, size, seed)
     return p
 
