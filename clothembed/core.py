@@ -16,7 +16,8 @@ from fastcore.script import bool_arg
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'save_npy', 'sweep_tmp', 'ensure_writable',
-           'cache_dir', 'pick_device', 'seed_everything', 'cli_parser', 'run_cli']
+           'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything', 'cli_parser',
+           'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -110,6 +111,58 @@ def _alive(pid:int) -> bool:
     except ProcessLookupError: return False
     except PermissionError: return True
     return True
+
+# %% ../nbs/00_core.ipynb #9b40901b
+@contextmanager
+def file_lock(path, timeout:float=None):
+    "Hold an exclusive lock on `path` (created, and removed by its last holder) while in the block; `timeout` seconds at most, else `TimeoutError`"
+    import time
+    try: import fcntl
+    except ImportError: yield; return          # no flock (Windows): the atomic renames still keep results whole
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); t0 = time.monotonic()
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            while True:
+                try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
+                except BlockingIOError:
+                    if timeout is not None and time.monotonic() - t0 > timeout: raise TimeoutError(f"{path}: still locked by another process after {timeout} s") from None
+                    time.sleep(0.05)
+            try: same = os.stat(path).st_ino == os.fstat(fd).st_ino   # the file we locked may have been removed by the last holder
+            except FileNotFoundError: same = False
+        except BaseException: os.close(fd); raise
+        if same: break
+        os.close(fd)
+    try: yield
+    finally:
+        try: os.unlink(path)
+        except OSError: pass
+        os.close(fd)
+
+def sweep_tmp_dirs(folder) -> list:
+    "Remove temporary folders (named by `tmp_name`) in `folder` left by processes that no longer run; returns what was removed"
+    import shutil
+    folder = Path(folder); gone = []
+    if not folder.is_dir(): return gone
+    for p in folder.glob('.*.tmp'):
+        m = _TMP.match(p.name)
+        if not m or not p.is_dir() or _alive(int(m['pid'])): continue
+        shutil.rmtree(p, ignore_errors=True); gone.append(p)
+    return gone
+
+@contextmanager
+def atomic_dir(path):
+    "Yield a fresh path, in a private temporary folder, to build a folder at; on success it becomes `path`, unless another process made `path` first (theirs is kept); everything temporary is removed, whatever happens"
+    import shutil
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); sweep_tmp_dirs(path.parent)
+    box = tmp_name(path); box.mkdir()          # what a builder puts beside its output stays inside `box` too
+    try:
+        out = box / path.name
+        yield out
+        try: os.rename(out, path)
+        except OSError:
+            if not path.is_dir(): raise         # else the other process won: its result is the same
+    finally: shutil.rmtree(box, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #15e24c07
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])   # mean and std of ImageNet's RGB images in [0, 1]

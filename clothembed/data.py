@@ -28,22 +28,45 @@ from fastcore.basics import fastuple
 from .core import DataError, IMAGENET_STATS, atomic_path, read_json, write_json, cache_dir
 
 # %% auto #0
-__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FOLDER_MODES', 'DATASETS', 'load_image', 'polygon_mask', 'crop_box',
-           'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
-           'write_detections', 'simplicity', 'qmul', 'image_folder', 'estimate_foreground', 'mask_polygons',
-           'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth', 'dataset_items',
-           'dataset_sets', 'resolve_dataset', 'ItemStore', 'NormalizeInt', 'normalize_int', 'Pool', 'Targets',
-           'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler', 'SampledDL', 'show_batch', 'train_dataloaders',
-           'item_dataloader']
+__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FOLDER_MODES', 'DATASETS', 'load_image', 'check_polygons', 'check_box',
+           'polygon_mask', 'crop_box', 'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures',
+           'image_files', 'write_detections', 'simplicity', 'qmul', 'image_folder', 'estimate_foreground',
+           'mask_polygons', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth',
+           'dataset_items', 'dataset_sets', 'resolve_dataset', 'ItemStore', 'NormalizeInt', 'normalize_int', 'Pool',
+           'Targets', 'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler', 'SampledDL', 'show_batch',
+           'train_dataloaders', 'item_dataloader']
 
 # %% ../nbs/02_data.ipynb #0d843b2a
+import errno, math, shutil, warnings
+from .core import ArgumentError, file_lock, sweep_tmp
+
+def _num(v) -> bool:
+    "Whether `v` is a finite JSON number (not a bool)"
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+def _is_int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool)
+
+def _short(v, n=60) -> str:
+    "`repr(v)` cut to `n` characters, for error messages"
+    r = repr(v); return r if len(r) <= n else r[:n] + '...'
+
 def load_image(path) -> Image.Image:
-    "Open `path` as an RGB image, or raise `DataError` naming the file"
+    "Open `path` as an RGB image, or raise `DataError` naming the file (missing, unreadable, truncated, or over `Image.MAX_IMAGE_PIXELS`)"
     path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: image file not found")
+    if not path.is_file(): raise DataError(f"{path}: image file not found" if not path.exists() else f"{path}: not a file")
     try:
-        with Image.open(path) as im: im.load(); return im.convert('RGB')
-    except (UnidentifiedImageError, OSError, SyntaxError) as e: raise DataError(f"{path}: cannot read image ({e})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # refused below, as an error
+            with Image.open(path) as im:
+                w, h = im.size; limit = Image.MAX_IMAGE_PIXELS
+                if limit and w * h > limit:
+                    raise DataError(f"{path}: image too large ({w}x{h} pixels, over PIL.Image.MAX_IMAGE_PIXELS = {limit}): refused as a possible decompression bomb")
+                im.load(); return im.convert('RGB')
+    except DataError: raise
+    except Image.DecompressionBombError as e: raise DataError(f"{path}: image too large: refused as a possible decompression bomb ({e})") from None
+    except MemoryError: raise DataError(f"{path}: image too large to decode in memory") from None
+    except Exception as e:   # Pillow's decoders raise many types on damaged files (OSError, SyntaxError, ValueError, struct.error, ...)
+        raise DataError(f"{path}: cannot read image ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
 
 # %% ../nbs/02_data.ipynb #b5faae08
 DF2_MODES = ('color_mask_crop', 'color_crop', 'grayscale_mask')   # DeepFashion2's modes
@@ -52,31 +75,56 @@ PAIRED_MODES = ('natural_image', 'line_drawing')                  # photo and li
 def _check_mode(name, mode, modes):
     if mode not in modes: raise DataError(f"mode {mode!r} is not supported by {name}; choose from {modes}")
 
-def polygon_mask(segmentation, w, h):
-    "Binary mask (PIL 'L', 0/255) of COCO-style polygons `[[x, y, x, y, ...], ...]`"
-    m = Image.new('L', (w, h), 0); dr = ImageDraw.Draw(m)
-    for p in segmentation:
+def check_polygons(segmentation, where:str='segmentation') -> list:
+    "COCO-style polygons `[[x, y, x, y, ...], ...]` of finite numbers (None: none), or a `DataError` naming `where`"
+    if segmentation is None: return []
+    if isinstance(segmentation, dict): raise DataError(f"{where}: segmentation is run-length encoded (COCO RLE), only polygons are supported")
+    if not isinstance(segmentation, list): raise DataError(f"{where}: segmentation must be a list of polygons [[x, y, x, y, ...], ...], found {type(segmentation).__name__}")
+    for k, p in enumerate(segmentation):
+        if not isinstance(p, list):
+            raise DataError(f"{where}: segmentation must be a list of polygons [[x, y, x, y, ...], ...], found {_short(p, 30)} at position {k}")
+        if len(p) % 2: raise DataError(f"{where}: segmentation polygon {k} has an odd number of coordinates ({len(p)})")
+        if not all(_num(v) for v in p): raise DataError(f"{where}: segmentation polygon {k} has a coordinate that is not a finite number")
+    return segmentation
+
+def check_box(bbox, where:str='box', field:str='bounding box') -> list:
+    "A box `[x1, y1, x2, y2]` of finite numbers with x1 < x2 and y1 < y2, or a `DataError` naming `where` and `field`"
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 or not all(_num(v) for v in bbox):
+        raise DataError(f"{where}: {field} must be 4 numbers [x1, y1, x2, y2], found {_short(bbox)}")
+    x1, y1, x2, y2 = bbox
+    if x2 <= x1 or y2 <= y1: raise DataError(f"{where}: {field} {list(bbox)} is inverted or empty (needs x1 < x2 and y1 < y2)")
+    return list(bbox)
+
+def polygon_mask(segmentation, w, h, where:str='segmentation'):
+    "Binary mask (PIL 'L', 0/255) of COCO-style polygons `[[x, y, x, y, ...], ...]`; a `DataError` naming `where` for bad or far-off points"
+    m = Image.new('L', (w, h), 0); dr = ImageDraw.Draw(m); far = 2 * max(w, h) + 100
+    for k, p in enumerate(check_polygons(segmentation, where)):
+        if any(abs(v) > far for v in p): raise DataError(f"{where}: segmentation polygon {k} has points far outside the {w}x{h} image")
         if len(p) >= 6: dr.polygon([(p[i], p[i+1]) for i in range(0, len(p) - 1, 2)], fill=255)
     return m
 
-def crop_box(bbox, w, h, margin=0):
-    "The box `[x1, y1, x2, y2]` grown by `margin` and clipped to the image"
-    x1, y1, x2, y2 = bbox
-    return (max(int(x1) - margin, 0), max(int(y1) - margin, 0), min(int(x2) + margin, w), min(int(y2) + margin, h))
+def crop_box(bbox, w, h, margin=0, where:str='box'):
+    "The box `[x1, y1, x2, y2]` grown by `margin` and clipped to the image; a `DataError` naming `where` if it is malformed, inverted or outside the image"
+    x1, y1, x2, y2 = check_box(bbox, where)
+    if x1 >= w or y1 >= h or x2 <= 0 or y2 <= 0: raise DataError(f"{where}: bounding box {list(bbox)} lies outside the {w}x{h} image")
+    return (max(math.floor(x1) - margin, 0), max(math.floor(y1) - margin, 0), min(math.ceil(x2) + margin, w), min(math.ceil(y2) + margin, h))
 
 def apply_mode(img:Image.Image, item:dict, mode:str, margin:int=10) -> Image.Image:
-    "Turn the image of `item` into the network's input for `mode`"
-    w, h = img.size
+    "Turn the image of `item` into the network's input for `mode`; boxes and polygons are checked against the image"
+    w, h = img.size; where = f"{item.get('path', item.get('array', '?'))}: item {item.get('id')}"
     if mode in ('natural_image',): return img
     if mode == 'line_drawing':   # a margin of paper, so that padding the crop to a square repeats white, not strokes
         if not item.get('bbox'): return img
-        x1, y1, x2, y2 = item['bbox']
-        return img.crop(crop_box(item['bbox'], w, h, max(4, int(0.04 * max(x2 - x1, y2 - y1)))))
+        x1, y1, x2, y2 = check_box(item['bbox'], where)
+        return img.crop(crop_box(item['bbox'], w, h, max(4, int(0.04 * max(x2 - x1, y2 - y1))), where))
     if mode not in DF2_MODES: raise DataError(f"unknown mode {mode!r}")
-    box = crop_box(item['bbox'], w, h, margin)
+    if item.get('bbox') is None: raise DataError(f"{where} has no bounding box, which mode {mode!r} needs")
+    box = crop_box(item['bbox'], w, h, margin, where)
     if mode == 'color_crop': return img.crop(box)
     if not item.get('segmentation'): raise DataError(f"{item['path']}: item {item['id']} has no segmentation, which mode {mode!r} needs")
-    m = polygon_mask(item['segmentation'], w, h)
+    m = polygon_mask(item['segmentation'], w, h, where)
+    if m.crop(box).getbbox() is None:   # the input would be all black
+        raise DataError(f"{where}: segmentation lies outside the image or its bounding box (nothing of the garment would be seen)")
     if mode == 'color_mask_crop': out = Image.composite(img, Image.new('RGB', img.size), m)
     else: g = img.convert('L'); out = Image.merge('RGB', (g, g, m))
     return out.crop(box)
@@ -103,8 +151,30 @@ class ItemSet:
         return hashlib.sha1(json.dumps([self.name, self.mode, self.items], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 # %% ../nbs/02_data.ipynb #3f33287b
+def _opt_int(d:dict, k:str, where:str):
+    "`d[k]` if it is an integer or absent/null (None), else a `DataError` naming the field"
+    v = d.get(k)
+    if v is not None and not _is_int(v): raise DataError(f"{where}: {k} must be an integer, found {_short(v)}")
+    return v
+
+def _id(d:dict, k:str, where:str):
+    "`d[k]`, an integer or string id, else a `DataError` naming the field"
+    if k not in d: raise DataError(f"{where}: no {k}")
+    v = d[k]
+    if not (_is_int(v) or isinstance(v, str)): raise DataError(f"{where}: {k} must be an integer or a string, found {_short(v)}")
+    return v
+
+def _df2_item(v, where:str, **base) -> dict:
+    "One item of a DeepFashion2 annotation (`item1`, ...), checked: a `DataError` naming `where` and the field"
+    if not isinstance(v, dict): raise DataError(f"{where}: expected an object with bounding_box, segmentation, style, ..., found {_short(v, 30)}")
+    style = _opt_int(v, 'style', where); cid = _opt_int(v, 'category_id', where); name = v.get('category_name')
+    if name is not None and not isinstance(name, str): raise DataError(f"{where}: category_name must be a string, found {_short(name)}")
+    if 'bounding_box' not in v: raise DataError(f"{where}: no bounding_box")
+    return dict(**base, style=0 if style is None else style, category=name if name is not None else str(cid),
+                bbox=check_box(v['bounding_box'], where, 'bounding_box'), segmentation=check_polygons(v.get('segmentation'), where))
+
 def _df2_items_from_annos(split_dir, skip_bad):
-    "Items from the official per-image `annos/*.json` of one split"
+    "Items from the official per-image `annos/*.json` of one split; a bad file is a `DataError` naming it and the field, or skipped and counted"
     annos = sorted((split_dir / 'annos').glob('*.json'))
     if not annos: raise DataError(f"{split_dir / 'annos'}: no annotation files found")
     items, skipped = [], []
@@ -112,37 +182,70 @@ def _df2_items_from_annos(split_dir, skip_bad):
         img = split_dir / 'image' / f"{a.stem}.jpg"
         try:
             d = read_json(a)
+            if not isinstance(d, dict): raise DataError(f"{a}: expected a JSON object with pair_id, item1, item2, ..., found {type(d).__name__}")
+            pair_id = _opt_int(d, 'pair_id', str(a))
             if not img.exists(): raise DataError(f"{img}: image for annotation {a.name} not found")
-            for k, v in d.items():
-                if not k.startswith('item'): continue
-                items.append(dict(id=f"{a.stem}_{k}", path=str(img), pair_id=d.get('pair_id'), style=v.get('style', 0),
-                                  category=v.get('category_name', str(v.get('category_id'))), bbox=v.get('bounding_box'),
-                                  segmentation=v.get('segmentation') or []))
+            items += [_df2_item(v, f"{a}: {k}", id=f"{a.stem}_{k}", path=str(img), pair_id=pair_id)
+                      for k, v in d.items() if k.startswith('item')]   # a file's items are all kept, or all skipped
         except DataError as e:
             if not skip_bad: raise
             skipped.append(str(e))
     return items, skipped
 
-def _df2_items_from_coco(coco_json, image_dir):
-    "Items from a COCO-style JSON made by DeepFashion2's `deepfashion2_to_coco.py` (`bbox` as [x, y, w, h])"
+def _coco_list(d, k, coco_json, need=True):
+    if k not in d:
+        if need: raise DataError(f"{coco_json}: no {k} list")
+        return []
+    if not isinstance(d[k], list): raise DataError(f"{coco_json}: {k} must be a list, found {type(d[k]).__name__}")
+    return d[k]
+
+def _df2_items_from_coco(coco_json, image_dir, skip_bad:bool=False):
+    "`(items, skipped)` of a COCO-style JSON made by DeepFashion2's `deepfashion2_to_coco.py` (`bbox` as [x, y, w, h]); a bad entry is a `DataError` naming the file and field, or skipped and counted"
     d = read_json(coco_json)
-    imgs = {im['id']: im for im in d.get('images', [])}
-    cats = {c['id']: c['name'] for c in d.get('categories', [])}
+    if not isinstance(d, dict): raise DataError(f"{coco_json}: expected a COCO object with images, annotations and categories, found {type(d).__name__}")
+    skipped = []
+    def _each(k, need=True):
+        for i, o in enumerate(_coco_list(d, k, coco_json, need)):
+            where = f"{coco_json}: {k}[{i}]"
+            if isinstance(o, dict): yield where, o
+            else: _guard(lambda: _raise(f"{where}: expected an object, found {_short(o, 30)}"))
+    def _raise(msg): raise DataError(msg)
+    def _guard(f):   # run f; a DataError is raised, or skipped and counted
+        try: return f()
+        except DataError as e:
+            if not skip_bad: raise
+            skipped.append(str(e))
+    imgs, cats = {}, {}
+    def _image(where, im):
+        fn = im.get('file_name')
+        if not isinstance(fn, str) or not fn or '\0' in fn: raise DataError(f"{where}: file_name must be a file name, found {_short(fn)}")
+        imgs[_id(im, 'id', where)] = im
+    def _category(where, c):
+        if not isinstance(c.get('name'), str): raise DataError(f"{where}: name must be a string, found {_short(c.get('name'))}")
+        cats[_id(c, 'id', where)] = c['name']
+    for where, im in _each('images'): _guard(lambda: _image(where, im))
+    for where, c in _each('categories', need=False): _guard(lambda: _category(where, c))
     items, counts = [], {}
-    for a in d.get('annotations', []):
-        im = imgs.get(a['image_id'])
-        if im is None: raise DataError(f"{coco_json}: annotation {a.get('id')} refers to missing image {a['image_id']}")
-        stem = Path(im['file_name']).stem; counts[stem] = counts.get(stem, 0) + 1
-        x, y, w, h = a['bbox']
-        items.append(dict(id=f"{stem}_item{counts[stem]}", path=str(Path(image_dir) / im['file_name']), pair_id=a.get('pair_id'),
-                          style=a.get('style', 0), category=cats.get(a['category_id'], str(a['category_id'])),
-                          bbox=[x, y, x + w, y + h], segmentation=a.get('segmentation') or []))
-    return items
+    def _annotation(where, a):
+        iid, cid = _id(a, 'image_id', where), _id(a, 'category_id', where)
+        if iid not in imgs: raise DataError(f"{where}: annotation {_short(a.get('id'))} refers to missing image {_short(iid)}")
+        if 'bbox' not in a: raise DataError(f"{where}: no bbox")
+        b = a['bbox']
+        if not isinstance(b, list) or len(b) != 4 or not all(_num(v) for v in b): raise DataError(f"{where}: bbox must be 4 numbers [x, y, w, h], found {_short(b)}")
+        x, y, w, h = b
+        if w <= 0 or h <= 0: raise DataError(f"{where}: bbox {b} has no area (w and h must be positive)")
+        it = dict(path=str(Path(image_dir) / imgs[iid]['file_name']), pair_id=_opt_int(a, 'pair_id', where), style=_opt_int(a, 'style', where) or 0,
+                  category=cats.get(cid, str(cid)), bbox=[x, y, x + w, y + h], segmentation=check_polygons(a.get('segmentation'), where))
+        stem = Path(imgs[iid]['file_name']).stem; counts[stem] = counts.get(stem, 0) + 1
+        items.append(dict(id=f"{stem}_item{counts[stem]}", **it))
+    for where, a in _each('annotations'): _guard(lambda: _annotation(where, a))
+    return items, skipped
 
 def duplicates_index(items, group_by='pair_style', min_items=2):
     "Keep items of garments with at least `min_items` items, each with its `group`"
+    if group_by not in ('pair_style', 'pair'): raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
     for it in items:
-        ok = it['style'] is not None and it['style'] > 0 and it['pair_id'] is not None
+        ok = _is_int(it.get('style')) and it['style'] > 0 and it.get('pair_id') is not None
         it['group'] = (f"{it['pair_id']}_{it['style']}" if group_by == 'pair_style' else str(it['pair_id'])) if ok else None
     n = {}
     for it in items: n[it['group']] = n.get(it['group'], 0) + 1
@@ -153,9 +256,26 @@ def _index_path(src:Path, name:str):
     "Index file for data at `src`, in the cache folder (the user's data folder is never written to)"
     return cache_dir() / 'index' / f"{hashlib.sha1(str(Path(src).resolve()).encode()).hexdigest()[:12]}_{name}.json"
 
-def _stamp(paths):
-    "Cheap fingerprint of a set of files: count and newest modification time"
-    paths = list(paths); return [len(paths), max((p.stat().st_mtime for p in paths), default=0)]
+def _stamp(paths) -> str:
+    "Fingerprint of a set of files (or folders): each one's name, size and modification time in nanoseconds"
+    h = hashlib.sha1()
+    for p in sorted(map(str, paths)):
+        try: st = os.stat(p); h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        except OSError: h.update(f"{p}\0-\n".encode())
+    return h.hexdigest()
+
+def _content_stamp(path) -> str:
+    "Fingerprint of one file's bytes (for files cheap to read next to what is derived from them)"
+    h = hashlib.sha1()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def _read_index(ip):
+    "A cached index, or None when it is missing or unreadable (then it is rebuilt)"
+    try: idx = read_json(ip) if ip.exists() else None
+    except (DataError, OSError): return None
+    return idx if isinstance(idx, dict) else None
 
 def deepfashion2(root, # DeepFashion2 root holding `{split}/image` and `{split}/annos`, or a COCO-style JSON file
                  split:str='train', # split folder: train or validation
@@ -168,20 +288,25 @@ def deepfashion2(root, # DeepFashion2 root holding `{split}/image` and `{split}/
     _check_mode('deepfashion', mode, DF2_MODES)
     root = Path(root).resolve()
     if not root.exists(): raise DataError(f"{root}: path does not exist")
+    if group_by not in ('pair_style', 'pair'): raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
     if root.suffix == '.json':
-        src, stamp = root, _stamp([root])
-        load = lambda: (_df2_items_from_coco(root, image_dir or (root.parent / 'image' if (root.parent / 'image').exists() else root.parent)), [])
+        imd = Path(image_dir or (root.parent / 'image' if (root.parent / 'image').exists() else root.parent)).resolve()
+        src, stamp = root, [_content_stamp(root), str(imd)]   # the items' paths depend on the image folder too
+        load = lambda: _df2_items_from_coco(root, imd, skip_bad)
     else:
         sd = root / split
         if not sd.exists(): raise DataError(f"{sd}: split folder does not exist")
-        src, stamp = sd, _stamp((sd / 'annos').glob('*.json'))
+        # each annotation's size and mtime; the folders' own mtimes change when an image or annotation is added or removed
+        src, stamp = sd, [_stamp([*(sd / 'annos').glob('*.json'), sd / 'annos', sd / 'image'])]
         load = lambda: _df2_items_from_annos(sd, skip_bad)
     ip = _index_path(src, f"df2_index_{group_by}_{min_items}")
-    idx = read_json(ip) if ip.exists() else None
-    if idx is None or idx.get('stamp') != stamp or idx.get('version') != 1:
+    idx = _read_index(ip)
+    if idx is None or idx.get('stamp') != stamp or idx.get('version') != 2:
         items, skipped = load()
-        idx = dict(version=1, stamp=stamp, items=duplicates_index(items, group_by, min_items), skipped=skipped)
+        idx = dict(version=2, stamp=stamp, skip_bad=skip_bad, items=duplicates_index(items, group_by, min_items), skipped=skipped)
         write_json(idx, ip)
+    elif idx['skipped'] and not skip_bad:   # a lenient run's index: a strict run stops at the first bad file, as a rebuild would
+        raise DataError(idx['skipped'][0])
     if not idx['items']: raise DataError(f"{src}: no garment has {min_items} or more items by group_by={group_by!r}"
                                          + (" (try group_by='pair')" if group_by == 'pair_style' else ''))
     return ItemSet(idx['items'], mode, f"deepfashion2:{src}:{split}", skipped=idx['skipped'])
@@ -219,46 +344,64 @@ def image_files(folder) -> list:
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXTS) if Path(folder).is_dir() else []
 
 def _sheet_boxes(sheet_path, cache:dict, skip_bad, skipped):
-    "Figure boxes of a sheet, detected once and remembered in `cache`"
+    "Figure boxes of a sheet, detected once per version of the file (its size and mtime) and remembered in `cache`"
     k = str(sheet_path)
-    if k not in cache:
-        try:
-            b = detect_figures(load_image(sheet_path))
-            if not b: raise DataError(f"{sheet_path}: empty sheet, no figure found")
-        except DataError as e:
+    try: st = os.stat(sheet_path); stamp = f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError: stamp = None
+    e = cache.get(k)
+    if not (isinstance(e, dict) and stamp is not None and e.get('stamp') == stamp and isinstance(e.get('boxes'), list)):
+        try: b = detect_figures(load_image(sheet_path))
+        except DataError as err:   # not remembered: the file may be fixed
             if not skip_bad: raise
-            skipped.append(str(e)); b = []
-        cache[k] = b
-    return cache[k]
+            skipped.append(str(err)); return []
+        cache[k] = e = dict(stamp=stamp, boxes=b)
+    if not e['boxes']:   # what was detected is remembered; whether an empty sheet stops the run is decided each time
+        msg = f"{sheet_path}: empty sheet, no figure found"
+        if not skip_bad: raise DataError(msg)
+        skipped.append(msg)
+    return e['boxes']
 
 def _simplicity_plain(root, skip_bad):
     "Patterns of the plain layout: `(pattern, photos, sheets, boxes per sheet)`"
     pats = sorted(p for p in root.iterdir() if p.is_dir() and (p / 'photos').is_dir())
     if not pats: raise DataError(f"{root}: no patterns found (expected <pattern>/photos/ and <pattern>/line_drawings/)")
-    ip = _index_path(root, 'simplicity_boxes'); idx = read_json(ip) if ip.exists() else {}
+    ip = _index_path(root, 'simplicity_boxes_v2'); idx = _read_index(ip) or {}
     skipped, out = [], []
-    for p in pats:
-        sheets = image_files(p / 'line_drawings')
-        if not sheets:
-            e = f"{p / 'line_drawings'}: no line drawing for pattern {p.name}"
-            if not skip_bad: raise DataError(e)
-            skipped.append(e); continue
-        out.append((p.name, image_files(p / 'photos'), [(s, _sheet_boxes(s, idx, skip_bad, skipped)) for s in sheets]))
+    try:
+        for p in pats:
+            sheets = image_files(p / 'line_drawings')
+            if not sheets:
+                e = f"{p / 'line_drawings'}: no line drawing for pattern {p.name}"
+                if not skip_bad: raise DataError(e)
+                skipped.append(e); continue
+            out.append((p.name, image_files(p / 'photos'), [(s, _sheet_boxes(s, idx, skip_bad, skipped)) for s in sheets]))
+    except BaseException:   # keep the detections made so far when a bad sheet stops the run (best effort)
+        try: write_json(idx, ip)
+        except OSError: pass
+        raise
     write_json(idx, ip)
     return out, skipped
 
+def _name(v) -> bool: return isinstance(v, str) and bool(v) and '\0' not in v
+
 def _simplicity_original(root, skip_bad):
-    "Patterns of the original layout (pattern_images, pattern_clean_data, line_drawing_detections)"
+    "Patterns of the original layout (pattern_images, pattern_clean_data, line_drawing_detections); a bad file is a `DataError` naming it and the field"
     skipped, out = [], []
     for f in sorted((root / 'pattern_clean_data').glob('*.json')):
         try:
             d = read_json(f); det = root / 'line_drawing_detections' / f.name
+            if not isinstance(d, dict): raise DataError(f"{f}: expected a JSON object with other_images and line_image, found {type(d).__name__}")
+            oi, li = d.get('other_images'), d.get('line_image')
+            if not isinstance(oi, list) or not all(isinstance(o, list) and o and _name(o[0]) for o in oi):
+                raise DataError(f"{f}: other_images must be a list of [file name, ...] entries, found {_short(oi)}")
+            if not (isinstance(li, list) and li and _name(li[0])): raise DataError(f"{f}: line_image must be [file name, ...], found {_short(li)}")
             boxes = read_json(det)
+            if not isinstance(boxes, list): raise DataError(f"{det}: expected a list of figure boxes [[x1, y1, x2, y2], ...], found {type(boxes).__name__}")
             if not boxes: raise DataError(f"{det}: no figure boxes for pattern {f.stem}")
-            photos = [root / 'pattern_images' / o[0] for o in d['other_images']]
-            out.append((f.stem, photos, [(root / 'pattern_images' / d['line_image'][0], boxes)]))
-        except (DataError, KeyError, IndexError) as e:
-            if not skip_bad: raise DataError(str(e) if isinstance(e, DataError) else f"{f}: missing field {e}") from None
+            boxes = [check_box(b, det, f"box {k}") for k, b in enumerate(boxes)]
+            out.append((f.stem, [root / 'pattern_images' / o[0] for o in oi], [(root / 'pattern_images' / li[0], boxes)]))
+        except DataError as e:
+            if not skip_bad: raise
             skipped.append(str(e))
     if not out and not skipped: raise DataError(f"{root / 'pattern_clean_data'}: no pattern files found")
     return out, skipped
@@ -508,35 +651,70 @@ def resolve_dataset(name_or_path:str, # a registered dataset name, or a folder o
     raise DataError(f"unknown dataset {name_or_path!r}; choose from {', '.join(DATASETS)}, or give a folder of images")
 
 # %% ../nbs/02_data.ipynb #de56d718
+def _sources_stamp(iset:ItemSet) -> str:
+    "Fingerprint of where the pixels come from: each source file's size and mtime, or the bytes of in-memory arrays"
+    if iset.arrays is not None: return hashlib.sha1(np.ascontiguousarray(iset.arrays).data).hexdigest()[:12]
+    return _stamp({it['path'] for it in iset.items if it.get('path')})[:12]
+
 class ItemStore:
     "An `ItemSet` preprocessed to `size`x`size` uint8 images in a memory-mapped cache"
-    version = 2
+    version = 3
     def __init__(self, iset:ItemSet, size:int=128, cache=None, skip_bad:bool=False, progress:bool=True):
+        if not _is_int(size) or size < 1: raise ArgumentError(f"size must be a positive integer (got {size!r})")
         self.iset, self.size = iset, size
-        d = Path(cache or cache_dir() / 'items'); d.mkdir(parents=True, exist_ok=True)
-        key = f"{iset.signature()}_{size}_{'skip' if skip_bad else 'strict'}_v{self.version}"
+        d = Path(cache or cache_dir() / 'items'); d.mkdir(parents=True, exist_ok=True); sweep_tmp(d)
+        base = f"{iset.signature()}_{size}_{'skip' if skip_bad else 'strict'}_v{self.version}"
+        key = f"{base}_{_sources_stamp(iset)}"   # a replaced image gives another key: never served stale
         f, meta = d / f"{key}.npy", d / f"{key}.json"
-        if not (f.exists() and meta.exists()): self._build(f, meta, skip_bad, progress)
-        m = read_json(meta); self.rows, self.skipped = m['rows'], m['skipped']
+        m = self._open(f, meta)
+        if m is None:
+            with file_lock(d / f"{key}.lock"):   # a second process waits here, then uses the first one's result
+                m = self._open(f, meta)
+                if m is None: self._build(f, meta, skip_bad, progress); m = self._open(f, meta)
+            if m is None: raise DataError(f"{f}: the item cache was removed while it was being read; run again")
+            for old in d.glob(f"{base}_*"):   # the same items from older versions of their files
+                if old.suffix in ('.npy', '.json') and old.stem != key: old.unlink(missing_ok=True)
+        self.rows, self.skipped, self.arr = m
         if not self.rows: raise DataError(f"{iset.name}: every item failed to load ({self.skipped[:3]} ...)")
-        self.arr = np.load(f, mmap_mode='r')
         self.items = [iset.items[r] for r in self.rows]
         self.groups, self.ids = [it.get('group') for it in self.items], [it['id'] for it in self.items]
 
+    def _open(self, f, meta):
+        "`(rows, skipped, array)` of a complete cache entry, or None (missing or damaged: rebuilt)"
+        if not (f.exists() and meta.exists()): return None
+        try:
+            m = read_json(meta); arr = np.load(f, mmap_mode='r', allow_pickle=False)
+            rows, skipped = m['rows'], m['skipped']
+            ok = (arr.dtype == np.uint8 and arr.shape == (len(self.iset), 3, self.size, self.size) and isinstance(skipped, list)
+                  and isinstance(rows, list) and all(_is_int(r) and 0 <= r < len(self.iset) for r in rows))
+        except (DataError, OSError, ValueError, KeyError, TypeError): return None
+        return (rows, skipped, arr) if ok else None
+
     def _build(self, f, meta, skip_bad, progress):
-        rsz = Resize(self.size, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
+        "Preprocess every item into `f` with plain writes (a full disk is an `OSError`, never a memory-map `Bus error`), then its `meta`"
+        n, s = len(self.iset), self.size; row = 3 * s * s
+        need = n * row + (1 << 16); free = shutil.disk_usage(f.parent).free
+        if free < need:
+            raise OSError(errno.ENOSPC, f"No space left on device for the item cache ({free >> 20} MiB free, {(need >> 20) + 1} MiB needed)", str(f.parent))
+        rsz = Resize(s, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
         rows, skipped = [], []
-        with atomic_path(f, '.npy') as tmp:
-            arr = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(self.iset), 3, self.size, self.size))   # CHW: batches come out contiguous
-            it = range(len(self.iset))
-            for i in (progress_bar(it, leave=False) if progress and len(self.iset) > 200 else it):
-                try: im = self.iset.image(i)
-                except DataError as e:
-                    if not skip_bad: del arr; raise
-                    skipped.append(str(e)); continue
-                arr[len(rows)] = np.asarray(rsz(PILImage(im), split_idx=1)).transpose(2, 0, 1); rows.append(i)
-            arr.flush(); del arr
-        write_json(dict(rows=rows, skipped=skipped), meta)
+        try:
+            with atomic_path(f, '.npy') as tmp, open(tmp, 'wb') as fp:
+                np.lib.format.write_array_header_1_0(fp, dict(descr='|u1', fortran_order=False, shape=(n, 3, s, s)))   # CHW: batches come out contiguous
+                start = fp.tell(); it = range(n)
+                for i in (progress_bar(it, leave=False) if progress and n > 200 else it):
+                    try: im = self.iset.image(i)
+                    except DataError as e:
+                        if not skip_bad: raise
+                        skipped.append(str(e)); continue
+                    a = np.asarray(rsz(PILImage(im), split_idx=1), dtype=np.uint8)
+                    assert a.shape == (s, s, 3), a.shape
+                    fp.write(np.ascontiguousarray(a.transpose(2, 0, 1)).tobytes()); rows.append(i)
+                fp.truncate(start + n * row)   # the rows of skipped items, at the end, read as zeros
+                fp.flush(); os.fsync(fp.fileno())
+            write_json(dict(rows=rows, skipped=skipped), meta)
+        except OSError as e:   # one line naming the cache file (a write error of a full disk carries no file name)
+            raise OSError(e.errno, e.strerror or str(e), str(e.filename or f)) from None
 
     def __len__(self): return len(self.rows)
     def __repr__(self): return f"ItemStore({self.iset.name!r}, {self.iset.mode}, {len(self)} items at {self.size} px)"

@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #57db9373
 from __future__ import annotations
-import hashlib, json, math, os, time
+import hashlib, json, math, os, shutil, time
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -18,7 +18,7 @@ from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
-from fastai.callback.progress import CSVLogger, ProgressCallback
+from fastai.callback.progress import ProgressCallback
 from fastai.metrics import AccumMetric
 from fastai.torch_core import rank_distrib
 from contextlib import nullcontext
@@ -26,7 +26,8 @@ from fastai.optimizer import SGD, Adam
 from fastai.vision.augment import aug_transforms, Hue, Saturation, RandTransform
 from fastai.torch_core import TensorImage
 import torch.nn.functional as F
-from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, cache_dir, pick_device,
+from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, write_text, cache_dir, pick_device,
+                             sweep_tmp, file_lock, atomic_dir,
                              seed_everything, ensure_writable, run_cli)
 from .synth import write_dataset, GENERATOR_VERSION
 from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, resolve_dataset, train_dataloaders, get_sampler
@@ -35,10 +36,11 @@ from .losses import get_loss, labels_of
 from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'save_checkpoint',
-           'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch', 'ValidateEvery',
-           'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'batch_augment',
-           'run_sampler', 'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'sync_sidecar', 'save_checkpoint',
+           'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch', 'CSVLog',
+           'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
+           'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train',
+           'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -89,9 +91,30 @@ def _jsonable(o):
     if hasattr(o, '__iter__'): return list(o)
     return float(o)
 
+def _public(meta:dict) -> dict: return {k: v for k, v in meta.items() if not k.startswith('opt_')}
+
+def _file_meta(path):
+    "The run description inside the safetensors file `path` (its header only), or None"
+    try:
+        with safe_open(str(path), 'pt') as f: md = (f.metadata() or {}).get('clothembed')
+        meta = json.loads(md) if md else None
+    except Exception: return None
+    return meta if isinstance(meta, dict) else None
+
+def sync_sidecar(path) -> bool:
+    "Rewrite the JSON sidecar of checkpoint `path` from the description inside the checkpoint when they differ (after a kill between the two renames); whether it was rewritten"
+    path = Path(path); meta = _file_meta(path)
+    if meta is None: return False
+    sc = path.with_suffix('.json')
+    try: cur = json.loads(sc.read_text())
+    except (OSError, ValueError): cur = None
+    if cur == _public(meta): return False
+    write_json(_public(meta), sc, indent=1); return True
+
 def save_checkpoint(path, model, meta:dict, opt=None):
-    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar"
-    path = Path(path)
+    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar derived from the file's own description"
+    from safetensors.torch import save as _st_bytes
+    path = Path(path); sweep_tmp(path.parent)   # what killed runs left behind
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     scalars, hypers = [], None
     if opt is not None:
@@ -102,9 +125,12 @@ def save_checkpoint(path, model, meta:dict, opt=None):
                 if isinstance(v, torch.Tensor): tensors[f"opt.{i}.{k}"] = v.detach().cpu().contiguous()
                 else: sc[k] = v
             scalars.append(sc)
-    meta = {**meta, 'opt_scalars': scalars if opt is not None else None, 'opt_hypers': hypers}
-    with atomic_path(path) as tmp: save_file(tensors, str(tmp), metadata={'clothembed': json.dumps(meta, default=_jsonable)})
-    write_json({k: v for k, v in meta.items() if not k.startswith('opt_')}, path.with_suffix('.json'), indent=1, default=_jsonable)
+    md = json.dumps({**meta, 'opt_scalars': scalars if opt is not None else None, 'opt_hypers': hypers}, default=_jsonable)
+    data = _st_bytes(tensors, metadata={'clothembed': md})   # bytes, written with plain writes: a full disk is an OSError naming the file
+    try:
+        with atomic_path(path) as tmp, open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        write_json(_public(json.loads(md)), path.with_suffix('.json'), indent=1)   # derived from what the checkpoint holds
+    except OSError as e: raise OSError(e.errno, e.strerror or str(e), str(e.filename or path)) from None
     return path
 
 def read_checkpoint(path):
@@ -116,7 +142,10 @@ def read_checkpoint(path):
         t = load_file(str(path))
     except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
     if 'clothembed' not in md: raise DataError(f"{path}: not a clothembed checkpoint (no run description)")
-    meta = json.loads(md['clothembed'])
+    try: meta = json.loads(md['clothembed'])
+    except ValueError: meta = None
+    if not isinstance(meta, dict) or not all(k in meta for k in ('model_type', 'encoder', 'epoch', 'iteration')):
+        raise DataError(f"{path}: damaged clothembed checkpoint (its run description is not readable)")
     return {k[6:]: v for k, v in t.items() if k.startswith('model.')}, meta, {k[4:]: v for k, v in t.items() if k.startswith('opt.')}
 
 def check_compatible(meta:dict, path, **want):
@@ -136,6 +165,7 @@ def load_model(path, principal_encoder:int=None, **want):
     return m, meta
 
 def _restore_opt(opt, meta, opt_t):
+    if meta.get('opt_scalars') is None: return   # saved without optimiser state: a fresh optimiser
     state = []
     for i, sc in enumerate(meta['opt_scalars']):
         st = dict(sc); st.update({k.split('.', 1)[1]: v for k, v in opt_t.items() if k.split('.', 1)[0] == str(i)}); state.append(st)
@@ -147,11 +177,40 @@ def bare_model(m):
     return m.module if isinstance(m, DDP) else m
 
 class CheckpointEveryEpoch(Callback):
-    "Save a checkpoint after every epoch (rank 0 only, under several processes)"
+    "Save a checkpoint after every epoch, by rank 0 under several processes (on resume, first make its sidecar agree with the checkpoint)"
     order = 90
     def __init__(self, path, meta_fn): self.path, self.meta_fn = path, meta_fn
+    def before_fit(self):
+        if rank_distrib() == 0 and Path(self.path).exists(): sweep_tmp(Path(self.path).parent); sync_sidecar(self.path)
     def after_epoch(self):
-        if rank_distrib() == 0: save_checkpoint(self.path, bare_model(self.learn.model), self.meta_fn(self.learn.epoch + 1), self.learn.opt)
+        skip = getattr(getattr(self.learn, 'skip_to_epoch', None), '_skip_to', 0)   # resuming: fastai runs after_epoch for the epochs it skips
+        if rank_distrib() == 0 and self.learn.epoch >= skip:
+            save_checkpoint(self.path, bare_model(self.learn.model), self.meta_fn(self.learn.epoch + 1), self.learn.opt)
+
+# %% ../nbs/06_train.ipynb #5c25a676
+class CSVLog(Callback):
+    "fastai's CSV log, safe to resume: one header, and on resume the rows of the epochs run again (or skipped) are dropped, not repeated"
+    order = 60
+    def __init__(self, fname): self.fname = Path(fname)
+    def before_fit(self):
+        if hasattr(self, 'gather_preds'): return
+        skip = getattr(getattr(self.learn, 'skip_to_epoch', None), '_skip_to', 0)   # fit(start_epoch=...) adds SkipToEpoch
+        self.start, header = skip, ','.join(self.recorder.metric_names)
+        rows = []
+        if skip and self.fname.exists():
+            lines = self.fname.read_text(errors='replace').splitlines()
+            if lines and lines[0] == header:   # the rows of finished epochs stay; a half-written or placeholder row does not
+                rows = [l for l in lines[1:] if l.split(',')[0].isdigit() and int(l.split(',')[0]) < skip and l.count(',') == header.count(',')]
+        sweep_tmp(self.fname.parent); write_text('\n'.join([header] + rows) + '\n', self.fname)
+        self.file = self.fname.open('a')
+        self.old_logger, self.learn.logger = self.learn.logger, self._write_line
+    def _write_line(self, log):
+        if int(log[0]) >= self.start:   # fastai logs a row for each epoch it skips to resume: not kept
+            self.file.write(','.join(str(t) for t in log) + '\n'); self.file.flush(); os.fsync(self.file.fileno())
+        self.old_logger(log)
+    def after_fit(self):
+        if hasattr(self, 'gather_preds'): return
+        self.file.close(); self.learn.logger = self.old_logger
 
 # %% ../nbs/06_train.ipynb #73ed502c
 from fastai.callback.core import CancelValidException
@@ -247,14 +306,20 @@ RECIPES = {'default': {},
            'v0.1': dict(epochs=8, sampler='pairs', loss='contrastive', augment='light', extra_designs=0)}   # clothembed 0.1's defaults
 
 # %% ../nbs/06_train.ipynb #40fee74a
+def _generated(p:Path, what:str, **kw) -> Path:
+    "The synthetic dataset at `p`, generated once by `write_dataset(**kw)`; two first runs at once: one generates, the other waits and uses it"
+    if (p / 'ground_truth.json').exists(): return p
+    with file_lock(p.with_name(p.name + '.lock')):
+        if not (p / 'ground_truth.json').exists():
+            print(f"generating {what} in {p} (once)")
+            if p.exists(): shutil.rmtree(p)   # incomplete: not made by this version, which renames a whole folder into place
+            with atomic_dir(p) as t: write_dataset(t, **kw)
+    return p
+
 def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> Path:
     "The embedded default dataset, generated once into the cache folder"
     p = cache_dir() / 'synthetic' / f"v{GENERATOR_VERSION}_d{n_designs}_p{photos}_s{size}_seed{seed}"
-    if not (p / 'ground_truth.json').exists():
-        print(f"generating the embedded synthetic dataset in {p} (once)")
-        if p.exists() and not any(p.iterdir()): p.rmdir()
-        write_dataset(p, n_designs, photos, size, seed)
-    return p
+    return _generated(p, 'the embedded synthetic dataset', n_designs=n_designs, photos_per_design=photos, size=size, seed=seed)
 
 def data_root(cfg:TrainConfig) -> Path:
     "The run's data folder: `cfg.data_root`, or the embedded dataset"
@@ -267,11 +332,8 @@ def extra_data(cfg:TrainConfig) -> Path:
     held = sorted({g['design_id'] for g in read_json(gt)['images'].values() if g['split'] != 'train'})
     key = hashlib.sha1(json.dumps(held).encode()).hexdigest()[:8]
     p = cache_dir() / 'synthetic' / f"extra_v{GENERATOR_VERSION}_d{cfg.extra_designs}_p{cfg.synth_photos}_s128_x{key}"
-    if not (p / 'ground_truth.json').exists():
-        print(f"generating {cfg.extra_designs} extra training designs in {p} (once)")
-        if p.exists() and not any(p.iterdir()): p.rmdir()
-        write_dataset(p, cfg.extra_designs, cfg.synth_photos, 128, seed=1, val_frac=0.01, progress=False, exclude=held)
-    return p
+    return _generated(p, f"{cfg.extra_designs} extra training designs", n_designs=cfg.extra_designs, photos_per_design=cfg.synth_photos,
+                      size=128, seed=1, val_frac=0.01, progress=False, exclude=held)
 
 def _tagged(iset, tag):
     "An item set with ids and groups prefixed by `tag`, so that two datasets' groups never mix"
@@ -335,7 +397,7 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     dls = dls or build_dls(cfg, model.stats, dev, progress)
     out = Path(cfg.out)
     cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), ValidateEvery(cfg.val_freq)]
-    if rank_distrib() == 0: cbs.append(CSVLogger(str((out / 'logs' / f"{cfg.run_id}.csv").absolute()), append=start_iter > 0))   # one log, by rank 0
+    if rank_distrib() == 0: cbs.append(CSVLog((out / 'logs' / f"{cfg.run_id}.csv").absolute()))   # one log, by rank 0, safe to resume
     if cfg.tensorboard:
         try: from fastai.callback.tensorboard import TensorBoardCallback; import tensorboard
         except ImportError: raise MissingExtra("--tensorboard needs TensorBoard: pip install 'clothembed[tensorboard]'") from None
