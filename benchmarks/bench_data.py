@@ -13,7 +13,7 @@ torch.set_num_threads(1)
 from PIL import Image
 from torchvision import transforms as T
 from clothembed.synth import write_dataset
-from clothembed.data import deepfashion2, ItemStore, pair_dataloaders, apply_mode
+from clothembed.data import deepfashion2, ItemStore, train_dataloaders, PairSampler, apply_mode
 
 class OriginalWay(torch.utils.data.Dataset):
     "A re-implementation of the original's DeepFashion2 loader (PIL in place of cv2/pycocotools)"
@@ -35,13 +35,13 @@ class OriginalWay(torch.utils.data.Dataset):
             next(o for o in iter(lambda: random.choice(self.ids), None) if self.g_of[o] != self.g_of[a])
         return self.load(a), self.load(b), int(same)
 
-def rate(dl, batches):
-    "Pairs per second over `batches` batches (after one warm-up batch), restarting the loader as needed"
+def rate(dl, batches, per_pair=1):
+    "Pairs per second over `batches` batches (after one warm-up batch), restarting the loader as needed; `per_pair`: items a pair takes in a batch"
     it = iter(dl); next(it); n = 0; t0 = time.perf_counter()
     for _ in range(batches):
         try: b = next(it)
         except StopIteration: it = iter(dl); b = next(it)
-        n += len(b[0])
+        n += len(b[0]) // per_pair
     return n / (time.perf_counter() - t0)
 
 def main(designs=100, batches=20, mode='color_mask_crop', bs=64):
@@ -50,8 +50,8 @@ def main(designs=100, batches=20, mode='color_mask_crop', bs=64):
         root = write_dataset(Path(d) / 's', n_designs=designs, photos_per_design=4, size=256, progress=False) / 'deepfashion2'
         ds = deepfashion2(root, 'train', mode)
         t0 = time.perf_counter(); st = ItemStore(ds, 224, progress=False); build = time.perf_counter() - t0
-        dls = pair_dataloaders(st, st, bs=bs)
-        ours = rate(dls.train, batches)
+        dls = train_dataloaders(st, st, sampler=PairSampler(), bs=bs)   # the paper's pairs, as the original drew them
+        ours = rate(dls.train, batches, per_pair=2)
         groups = {}
         for x in ds.items: groups.setdefault(x['group'], []).append(x['id'])
         dl = torch.utils.data.DataLoader(OriginalWay(root, 'train', mode, groups), batch_size=bs, shuffle=True, num_workers=0)

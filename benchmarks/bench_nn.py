@@ -6,7 +6,8 @@ scikit-learn NearestNeighbors(algorithm='ball_tree') fitted then queried; plus e
 import argparse, time, tempfile, os
 import numpy as np, torch
 from sklearn.neighbors import NearestNeighbors
-from clothembed.predict import knn, embed
+from clothembed.metrics import knn
+from clothembed.predict import embed
 from clothembed.models import create_model
 from clothembed.data import ItemStore, image_folder
 from clothembed.synth import write_dataset

@@ -31,7 +31,7 @@ def pct(t): return np.percentile(t, 50) * 1e3, np.percentile(t, 95) * 1e3
 
 def bench_size(n, dim, nq, k, kind, work, model, photo, rng):
     from clothembed.search import write_index, SearchIndex, Searcher, format_table
-    from clothembed.predict import knn_exact
+    from clothembed.metrics import knn_exact
     centres = vectors(5000, dim, 'uniform', np.random.default_rng(1)) if kind == 'clustered' else None
     X = vectors(n, dim, kind, rng, centres); Q = vectors(nq, dim, kind, rng, centres)
     figs = [dict(pattern=f"p{i // 3:07d}", sheet=f"p{i // 3:07d}/line_drawings/sheet.png", view=i % 3, box=[10, 10, 90, 190]) for i in range(n)]

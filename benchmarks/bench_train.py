@@ -9,7 +9,7 @@ import torch
 from fastai.callback.core import Callback, CancelFitException
 from clothembed.train import TrainConfig, build_learner, pick_device
 from clothembed.models import create_model, freeze_early
-from clothembed.losses import ContrastiveLoss
+from clothembed.losses import get_loss
 
 class StopAfter(Callback):
     "Stop fitting after `n` training batches, timing those after the first `warm`"
@@ -30,19 +30,19 @@ def bare_rate(cfg, dls, steps):
     dev = pick_device(cfg.device)
     model = freeze_early(create_model(cfg.model_type, cfg.encoder, cfg.dim, cfg.pretrained), cfg.frozen_blocks).to(dev).train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.01)   # fastai's Adam: decoupled wd
-    loss_fn = ContrastiveLoss(); n = 0
+    loss_fn = get_loss(cfg.loss, cfg.temperature, 'adjacent' if dls.train.sampler.adjacent else 'all'); n = 0
     while True:
         for b in dls.train:
-            x1, x2, y = (t.as_subclass(torch.Tensor) for t in b)   # plain tensors, as a bare loop has
+            x, d, y = (t.as_subclass(torch.Tensor) for t in b)   # plain tensors, as a bare loop has
             if n == 3: t0 = time.perf_counter()
-            loss = loss_fn(model(x1, x2), y); loss.backward(); opt.step(); opt.zero_grad(); n += 1
+            loss = loss_fn(model(x, d), y); loss.backward(); opt.step(); opt.zero_grad(); n += 1
             if n == steps + 3:
                 if dev.type == 'cuda': torch.cuda.synchronize()
                 return steps * cfg.bs * 2 / (time.perf_counter() - t0)
 
 def main(steps=30, size=64, bs=64, encoder='lite0', frozen_blocks=3, device=None):
     with tempfile.TemporaryDirectory() as d:
-        cfg = TrainConfig(encoder=encoder, size=size, bs=bs, frozen_blocks=frozen_blocks, freeze_encoder_until_it=0, out=d, device=device)
+        cfg = TrainConfig(encoder=encoder, size=size, bs=bs, frozen_blocks=frozen_blocks, freeze_encoder_until_it=0, out=d, device=device, extra_designs=0)   # the default recipe's step
         fa, dls = fastai_rate(cfg, steps)
         bare = bare_rate(cfg, dls, steps)
     print(f"{encoder} at {size} px, batch {bs} pairs ({2 * bs} images), {frozen_blocks} frozen blocks, {steps} steps, device {pick_device(device)}, "

@@ -16,8 +16,8 @@ from fastcore.script import bool_arg
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'save_npy', 'sweep_tmp', 'ensure_writable',
-           'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything', 'cli_parser',
-           'run_cli']
+           'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
+           'resolve_annotation', 'cli_parser', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -186,15 +186,15 @@ def seed_everything(seed:int=0):
 # %% ../nbs/00_core.ipynb #0553fe1a
 _EMPTY = inspect.Parameter.empty
 
-def _resolve(anno):
-    "An annotation as a type (annotations are strings under `from __future__ import annotations`)"
+def resolve_annotation(anno, ns:dict=None):
+    "An annotation as a type (annotations are strings under `from __future__ import annotations`), names looked up in `ns` too"
     if not isinstance(anno, str): return anno
-    try: return eval(anno, {'typing': typing, 'Literal': typing.Literal, 'bool_arg': bool_arg, 'Path': Path, 'int': int, 'float': float, 'str': str, 'bool': bool})
+    try: return eval(anno, {**(ns or {}), 'typing': typing, 'Literal': typing.Literal, 'bool_arg': bool_arg, 'Path': Path})
     except Exception: return str
 
-def _opt(parser, name, info):
+def _opt(parser, name, info, ns=None):
     "Add the option for one parameter to `parser`"
-    anno, default, doc = _resolve(info['anno']), info['default'], info['docment'] or ''
+    anno, default, doc = resolve_annotation(info['anno'], ns), info['default'], info['docment'] or ''
     kw = {}
     if typing.get_origin(anno) is typing.Literal: kw['choices'] = typing.get_args(anno); anno = type(kw['choices'][0])
     if anno in (bool, bool_arg) or isinstance(default, bool): kw.update(type=bool_arg, nargs='?', const=True, metavar='BOOL')
@@ -209,9 +209,10 @@ def _opt(parser, name, info):
 def cli_parser(func, prog:str=None) -> argparse.ArgumentParser:
     "An `ArgumentParser` for `func` from its signature and docments (delegated parameters included)"
     p = argparse.ArgumentParser(prog=prog, description=(func.__doc__ or '').strip())
+    ns = {**getattr(getattr(func, '__delwrap__', None), '__globals__', {}), **getattr(func, '__globals__', {})}   # names a delegated signature uses
     for name, info in docments(func, full=True).items():
         if name in ('return', 'kwargs', 'args'): continue
-        _opt(p, name, info)
+        _opt(p, name, info, ns)
     return p
 
 def run_cli(func, argv=None, prog:str=None):

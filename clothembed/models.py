@@ -8,12 +8,12 @@ Docs: https://clothembed.github.io/clothembed/models.html.md"""
 from __future__ import annotations
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
-from .core import IMAGENET_STATS
+from .core import IMAGENET_STATS, DataError
 
 # %% auto #0
-__all__ = ['TORCHVISION', 'IMAGENET', 'LITE0_STATS', 'lite0_weights_file', 'load_lite0_imagenet', 'create_backbone', 'Encoder',
-           'SiameseEncoder', 'DualEncoder', 'create_model', 'dual_from_siamese', 'layer_groups', 'freeze_early',
-           'encoder_splitter']
+__all__ = ['TORCHVISION', 'IMAGENET', 'LITE0_STATS', 'lite0_weights_file', 'load_lite0_imagenet', 'load_state', 'create_backbone',
+           'Encoder', 'SiameseEncoder', 'DualEncoder', 'create_model', 'dual_from_siamese', 'layer_groups',
+           'freeze_early', 'encoder_splitter']
 
 # %% ../nbs/03_models.ipynb #9a99583c
 TORCHVISION = ('resnet18', 'resnet34', 'resnet50', 'resnext50_32x4d')
@@ -42,6 +42,16 @@ def load_lite0_imagenet(model:nn.Module):
 def _hub_file(url):
     return Path(torch.hub.get_dir()) / 'checkpoints' / Path(url).name
 
+def load_state(f) -> dict:
+    "A state dict of tensors from file `f` (`torch.load(weights_only=True)`): anything else, a pickle of objects included, is a `DataError` naming the file"
+    f = Path(f)
+    if not f.exists(): raise DataError(f"{f}: weights file not found")
+    try: sd = torch.load(f, map_location='cpu', weights_only=True)
+    except Exception as e: raise DataError(f"{f}: not a plain state dict of tensors, refused without unpickling ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise DataError(f"{f}: not a state dict of tensors")
+    return sd
+
 def _offline(what:str, fix:str, err:Exception):
     "The clear error when ImageNet weights can be neither found locally nor fetched"
     return FileNotFoundError(f"{what}: ImageNet weights not in the cache and could not be downloaded ({type(err).__name__}: {str(err)[:160]}). "
@@ -52,11 +62,9 @@ def _torchvision_weights(name, weights=None):
     "State dict of torchvision's ImageNet weights for `name`: `weights` file, else torch's hub cache, else torchvision's own download"
     import torchvision.models as tvm
     w = tvm.get_model_weights(name).DEFAULT
-    if weights:
-        if not Path(weights).exists(): raise FileNotFoundError(f"{weights}: weights file for {name} not found")
-        return torch.load(weights, map_location='cpu', weights_only=True)
+    if weights: return load_state(weights)
     f = _hub_file(w.url)
-    if f.exists(): return torch.load(f, map_location='cpu', weights_only=True)
+    if f.exists(): return load_state(f)
     try: return w.get_state_dict(progress=True, weights_only=True)   # downloads into the cache above, as torchvision does
     except OSError as e:                                              # URLError, timeouts, refused connections are all OSErrors
         raise _offline(str(f), f"Put the file there (from {w.url})", e) from None
@@ -66,8 +74,7 @@ def _timm_pretrained(tname, weights=None):
     import timm
     if weights:
         m = timm.create_model(tname, pretrained=False, num_classes=0)
-        if not Path(weights).exists(): raise FileNotFoundError(f"{weights}: weights file for timm model {tname} not found")
-        missing, _ = m.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True), strict=False)
+        missing, _ = m.load_state_dict(load_state(weights), strict=False)
         if missing: raise ValueError(f"{weights}: does not fit {tname} (missing {missing[:3]} ...)")
         return m
     cfg = timm.create_model(tname, pretrained=False, num_classes=0).pretrained_cfg or {}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from functools import lru_cache
-from .core import ArgumentError, write_json, run_cli
+from .core import ArgumentError, write_json, run_cli, atomic_dir
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
@@ -702,13 +702,8 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
     if out.exists() and any(out.iterdir()): raise FileExistsError(f"{out} exists and is not empty")
     out.parent.mkdir(parents=True, exist_ok=True)
     if not os.access(out.parent, os.W_OK): raise PermissionError(f"cannot write to {out.parent}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp", dir=out.parent))
-    try:
-        _write(tmp, n_designs, photos_per_design, size, seed, val_frac, progress, exclude)
-        if out.exists(): out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+    with atomic_dir(out) as tmp:   # built aside and renamed into place; a killed run's leftovers are swept next time
+        tmp.mkdir(); _write(tmp, n_designs, photos_per_design, size, seed, val_frac, progress, exclude)
     return out
 
 # %% ../nbs/01_synth.ipynb #56c1fdaf

@@ -28,11 +28,11 @@ from fastai.torch_core import TensorImage
 import torch.nn.functional as F
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, write_text, cache_dir, pick_device,
                              sweep_tmp, file_lock, atomic_dir,
-                             seed_everything, ensure_writable, run_cli)
+                             seed_everything, ensure_writable, run_cli, resolve_annotation)
 from .synth import write_dataset, GENERATOR_VERSION
 from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, resolve_dataset, train_dataloaders, get_sampler
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
-from .losses import get_loss, labels_of
+from .losses import get_loss, labels_of, LossName
 from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
@@ -251,7 +251,7 @@ class TrainConfig:
                  hard:Literal['none', 'category', 'texture']='none', # pk batches of garments of one category, or sharing fabrics
                  positive_proportion:float=None, # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
                  hard_negatives:bool=False, # pairs sampler: negatives from the same category
-                 loss:Literal['contrastive', 'supcon', 'infonce', 'supcon+infonce']='supcon+infonce', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
+                 loss:LossName='supcon+infonce', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
                  temperature:float=0.1, # temperature of supcon/infonce
                  schedule:Literal['onecycle', 'step']='onecycle', # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
                  lr:float=None, # learning rate (default 3e-3 with onecycle, 0.01 with step)
@@ -273,10 +273,10 @@ class TrainConfig:
         store_attr()
         if epochs is None and steps is None: raise ArgumentError('give epochs or steps')
         for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
-            if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == 'epochs' else 1):
+            if not isinstance(getattr(self, k), int) or isinstance(getattr(self, k), bool) or getattr(self, k) < 1:
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
         for k, a in self.__init__.__annotations__.items():
-            a = a if not isinstance(a, str) else eval(a, {'Literal': Literal})
+            a = resolve_annotation(a, globals())
             if getattr(a, '__origin__', None) is Literal and getattr(self, k) not in a.__args__:
                 raise ArgumentError(f"{k} must be one of {', '.join(a.__args__)} (got {getattr(self, k)!r})")
         self.dataset_name, self.data_root = resolve_dataset(self.dataset_name, self.data_root)
