@@ -161,6 +161,7 @@ def convert_duplicates(src, # the original's `groupid_to_itemids_{split}.json`
     for iid in groups:
         if not re.fullmatch(r'[^_]+_item\d+', iid): raise DataError(f"{src}: item id {iid!r} is not <image>_item<N>")
         stem, item = iid.split('_'); by_image.setdefault(stem, set()).add(item)
+    gid = {g: i + 1 for i, g in enumerate(sorted(set(groups.values()), key=str))}   # DeepFashion2's pair_id is an integer
     images, annos, cats, missing = [], [], {}, []
     for k, stem in enumerate(sorted(by_image)):
         af, img = df2_root / split / 'annos' / f"{stem}.json", (df2_root / split / 'image' / f"{stem}.jpg").resolve()
@@ -176,7 +177,8 @@ def convert_duplicates(src, # the original's `groupid_to_itemids_{split}.json`
             v = a[it]; g = groups.get(f"{stem}_{it}")
             cats[v['category_id']] = v.get('category_name', str(v['category_id']))
             annos.append(dict(id=len(annos) + 1, image_id=k + 1, category_id=v['category_id'], bbox=_xywh(v['bounding_box']),
-                              segmentation=v.get('segmentation') or [], pair_id=g, style=1 if g is not None else 0))
+                              segmentation=v.get('segmentation') or [], pair_id=gid.get(g, 0), style=1 if g is not None else 0,
+                              group_id=g))   # the original's group id, kept for people
     write_json(dict(images=images, annotations=annos, categories=[dict(id=c, name=n) for c, n in sorted(cats.items())],
                     info=dict(converted_from=str(src), split=split, skipped=missing)), out)
     return out

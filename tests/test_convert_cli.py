@@ -62,6 +62,6 @@ def test_embedding_and_duplicates(work):
     assert r.returncode == 0, r.stderr[-2000:]
     from clothembed.data import deepfashion2
     s = deepfashion2(work / 'old' / 'train.json', group_by='pair')
-    assert s.ids == sorted(emb) and s.groups == ['g1', 'g1', 'g2', 'g2']
+    assert s.ids == sorted(emb) and s.groups == ['1', '1', '2', '2']          # groups g1 and g2 as integer pair ids
     r = run(CONVERT, 'old/run_validation_embedding.json', '--out', 'old', cwd=work)
     assert r.returncode != 0 and 'would replace the input' in r.stderr
