@@ -18,7 +18,7 @@ def test_gpu_script_smoke(tmp_path):
     st = rep['stages']
     for s in ('ceiling', 'pipeline', 'bench'): assert st[s]['status'] == 'done', (s, st[s])
     assert st['ceiling']['images_per_s'] > 0 and st['pipeline']['images_per_s'] > 0 and rep['pipeline_to_ceiling'] > 0
-    assert st['pipeline']['checkpoint_epoch'] == rep['settings']['epochs'] and st['pipeline']['config']['recipe'] == 'sgd'
+    assert st['pipeline']['checkpoint_epoch'] == rep['settings']['epochs'] and st['pipeline']['config']['recipe'] == 'paper' and st['pipeline']['config']['schedule'] == 'step'
     assert len(st['pipeline']['per_epoch']) == rep['settings']['epochs']
     m = st['bench']['models']
     assert set(m) == set(rep['settings']['bench_only']) and all(0 <= v['precision_at_1'] <= 1 for v in m.values())

@@ -128,7 +128,7 @@ def stage_pipeline(s, work, res, save):
     steady = [e for e in timer.epochs if e['epoch'] > 0] or timer.epochs
     imgs, secs = sum(e['images'] for e in steady), sum(e['seconds'] for e in steady)
     n_train = len(learn.dls.train) * 2 * cfg.bs * cfg.epochs
-    res.update(recipe='paper', config={k: getattr(cfg, k) for k in ('encoder', 'size', 'bs', 'recipe', 'lr', 'epochs', 'frozen_blocks', 'freeze_encoder_until_it', 'augment', 'pretrained')},
+    res.update(recipe='paper', config={k: getattr(cfg, k) for k in ('encoder', 'size', 'bs', 'recipe', 'schedule', 'sampler', 'loss', 'lr', 'epochs', 'frozen_blocks', 'freeze_encoder_until_it', 'augment', 'pretrained')},
                images_per_s=round(imgs / secs, 1) if secs else None, per_epoch=timer.epochs, fit_seconds=round(wall, 1),
                whole_fit_images_per_s=round(n_train / wall, 1), checkpoint=str(ck), checkpoint_epoch=meta['epoch'],
                final_metrics={n: float(v) for n, v in zip(learn.recorder.metric_names[1:], learn.recorder.log[1:]) if n != 'time' and v is not None})
