@@ -53,7 +53,7 @@ def _logged(work):
 def test_sigkill_mid_epoch_and_during_checkpoint_writes(work):
     N = 5
     args = [sys.executable, '-c', TRAIN, '--run_id', 'k', '--dataset_name', 'deepfashion', '--data_root', str(work / 'data'),
-            '--size', '32', '--bs', '8', '--augment', 'none', '--epochs', str(N)]
+            '--size', '32', '--bs', '8', '--augment', 'none', '--epochs', str(N), '--extra-designs', '0']
     # 1. killed while writing the checkpoint of epoch 2: its temporary file is on disk, not renamed
     r = subprocess.run(args, cwd=work, env={**ENV, 'KILL_AT': 'ckpt:2'}, capture_output=True, text=True, timeout=900)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
