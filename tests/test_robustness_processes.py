@@ -1,4 +1,5 @@
 "Kills, two processes at once and full disks (issue 11): a killed run resumes with at most one epoch lost and a consistent checkpoint; nothing is left behind"
+from clothembed.synth import GENERATOR_VERSION
 import json, os, random, shutil, signal, subprocess, sys, textwrap, time
 from pathlib import Path
 import numpy as np
@@ -116,7 +117,7 @@ def test_two_first_runs_on_an_empty_cache(tmp_path, lock):
     gens = sum(out.count('generating') for _, out, _ in res)
     assert gens == 1 if lock else gens in (1, 2)
     assert not leftovers(tmp_path / 'cache')
-    assert sorted(p.name for p in (tmp_path / 'cache/synthetic').iterdir()) == ['v1_d8_p2_s32_seed0']
+    assert sorted(p.name for p in (tmp_path / 'cache/synthetic').iterdir()) == [f'v{GENERATOR_VERSION}_d8_p2_s32_seed0']
 
 def test_two_processes_build_the_same_item_cache(tmp_path):
     from clothembed.synth import write_dataset
