@@ -12,16 +12,17 @@ import numpy as np
 import torch
 from .core import ArgumentError, write_json, write_text, run_cli
 from .synth import load_ground_truth
-from .data import ItemStore, dataset_items, DF2_MODES
+from .data import ItemStore, dataset_items, deepfashion2, fashion_mnist, checkpoint_resize, FASHION_MNIST, DF2_MODES
 from .models import create_backbone
 from .train import TrainConfig, train, default_data, load_model, ckpt_file
 from .predict import embed
-from .metrics import METRICS, evaluate_embedding, cross_domain_recall
+from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['evaluate', 'HEADLINE', 'BEFORE', 'QMUL_DEFAULT', 'QMUL_RECIPE', 'QMUL_FULL', 'SETTINGS', 'eval_sets', 'raw_pixels',
-           'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'find_qmul', 'qmul_bench', 'train_eval',
-           'run_bench', 'bench_markdown', 'bench_main', 'bench_cli']
+__all__ = ['evaluate', 'HEADLINE', 'BEFORE', 'SHARED', 'QMUL_RECIPE', 'QMUL_FULL', 'FMNIST_PER_CLASS', 'SETTINGS', 'eval_sets',
+           'raw_pixels', 'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'find_shared', 'find_qmul',
+           'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks', 'model_real_checks',
+           'train_eval', 'run_bench', 'real_markdown', 'bench_markdown', 'bench_main', 'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
@@ -72,8 +73,9 @@ def evaluate_run(ck, sets, labels, progress=False):
     "Metrics of a trained checkpoint on the evaluation sets"
     model, meta = load_model(ck); size = meta['size']
     mode = meta['dset_mode'] if meta['dset_mode'] in sets else 'natural_image'
-    X = embed(model, ItemStore(sets[mode], size, progress=False), 1, progress=progress)
-    Xd = embed(model, ItemStore(sets['line_drawing'], size, progress=False), 2 if meta['model_type'] == 'dual' else 1, progress=progress)
+    st = lambda s: ItemStore(s, size, progress=False, resize=checkpoint_resize(meta))
+    X = embed(model, st(sets[mode]), 1, progress=progress)
+    Xd = embed(model, st(sets['line_drawing']), 2 if meta['model_type'] == 'dual' else 1, progress=progress)
     return evaluate(X, labels[mode], Xd, labels['line_drawing']['group'])
 
 # %% ../nbs/10_bench.ipynb #61e69eff
@@ -88,13 +90,21 @@ def ablation() -> dict:
             'default + cue-conflict batches (shared fabrics)': dict(hard='texture')}
 
 # %% ../nbs/10_bench.ipynb #2552b119
-QMUL_DEFAULT = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'qmul_sbir' if '__file__' in globals() else None
+SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data' if '__file__' in globals() else None
+
+def find_shared(name:str, # folder name inside `../shared/data`
+                marker:str, # a file that must be in it
+                root=None, # a folder given by the user, tried first
+                env:str=None): # an environment variable that may name the folder
+    "A real-data folder: `root`, `$env`, or `../shared/data/name` from the working or package folder; None if absent"
+    for c in [root, os.environ.get(env) if env else None, Path.cwd().parent / 'shared/data' / name, Path.cwd().parent.parent / 'shared/data' / name,
+              SHARED / name if SHARED else None]:
+        if c and (Path(c) / marker).exists(): return Path(c)
+    return None
 
 def find_qmul(root=None):
-    "The QMUL folder: `root`, `$CLOTHEMBED_QMUL`, or `../shared/data/qmul_sbir` from the working or package folder; None if absent"
-    for c in [root, os.environ.get('CLOTHEMBED_QMUL'), Path.cwd().parent / 'shared/data/qmul_sbir', Path.cwd().parent.parent / 'shared/data/qmul_sbir', QMUL_DEFAULT]:
-        if c and (Path(c) / 'shoes_sketch_db_test.mat').exists(): return Path(c)
-    return None
+    "The QMUL folder (`root`, `$CLOTHEMBED_QMUL` or `../shared/data/qmul_sbir`); None if absent"
+    return find_shared('qmul_sbir', 'shoes_sketch_db_test.mat', root, 'CLOTHEMBED_QMUL')
 
 QMUL_RECIPE = dict(model_type='siamese', size=128, epochs=30, bs=32, frozen_blocks=5, loss='infonce', sampler='pairs', augment='strokes', extra_designs=0)   # one recipe for every category
 QMUL_FULL = dict(size=192, epochs=60, bs=64, frozen_blocks=2)   # the full setting, for a GPU
@@ -106,11 +116,51 @@ def qmul_bench(root, category:str, out, quiet=True, **kw):
     t0 = time.time(); train(cfg, restore=False, quiet=quiet); secs = time.time() - t0
     model, meta = load_model(ckpt_file(cfg))
     sk, ed = (dataset_items('qmul', root, 'test', m, category=category) for m in ('line_drawing', 'natural_image'))
-    st = lambda s, z: ItemStore(s, z, progress=False)
+    st = lambda s, z: ItemStore(s, z, progress=False, resize=cfg.resize)
     acc = lambda Xs, Xe: cross_domain_recall(Xs, sk.groups, Xe, ed.groups, ks=(1, 10))
     res = dict(model=acc(embed(model, st(sk, cfg.size), 2, progress=False), embed(model, st(ed, cfg.size), 1, progress=False)),
                raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, cfg.size), imagenet_features(ed, cfg.size)))
     return dict(category=category, test_pairs=len(sk), train_seconds=round(secs, 1), config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
+
+# %% ../nbs/10_bench.ipynb #8970b7b6
+def find_df2_sample(root=None):
+    "The real DeepFashion2 sample's annotation file (`root`, `$CLOTHEMBED_DF2_SAMPLE` or `../shared/data/deepfashion2_sample`); None if absent"
+    p = find_shared('deepfashion2_sample', 'deepfasion2.json', root, 'CLOTHEMBED_DF2_SAMPLE')
+    return p / 'deepfasion2.json' if p else None
+
+FMNIST_PER_CLASS = 200
+
+def find_fashion_mnist(n_per_class:int=FMNIST_PER_CLASS, root=None):
+    "Fashion-MNIST's garment test photos as an `ItemSet`, or None where the data is absent"
+    root = Path(root or os.environ.get('CLOTHEMBED_FASHION_MNIST') or FASHION_MNIST)
+    return fashion_mnist(root, 't10k', n_per_class=n_per_class) if (root / 't10k-labels-idx1-ubyte.gz').exists() or (root / 't10k-labels-idx1-ubyte').exists() else None
+
+def partner_ranks(Xs:np.ndarray, # the gallery: embeddings of the synthetic photos
+                  Xr:np.ndarray): # embeddings of the two real photos of one design
+    "Rank of each real photo's partner among the gallery and the partner (1: they are each other's nearest neighbour)"
+    G = np.concatenate([Xs, Xr]); out = []
+    for i in range(2):
+        d = ((G - Xr[i]) ** 2).sum(1); d[len(Xs) + i] = np.inf
+        out.append(int((d < d[len(Xs) + 1 - i]).sum()) + 1)
+    return out
+
+# %% ../nbs/10_bench.ipynb #3c2f5c92
+def real_checks(embed_fn, # embed_fn(item_set) -> embeddings: a trained model's photo encoder, or a baseline
+                sets:dict, # the synthetic validation sets by mode (from `eval_sets`)
+                df2=None, # the DeepFashion2 sample's annotation file (None: skipped)
+                fm=None, # Fashion-MNIST's item set (None: skipped)
+                modes=DF2_MODES) -> dict: # the DeepFashion2 modes to check
+    "Partner ranks of the real DeepFashion2 pair in each mode, and Fashion-MNIST P@1 by garment class"
+    r = {}
+    if df2 is not None: r['df2_partner_rank'] = {m: partner_ranks(embed_fn(sets[m]), embed_fn(deepfashion2(df2, group_by='pair', mode=m))) for m in modes}
+    if fm is not None: r['fashion_mnist_p1'] = retrieval_metrics(embed_fn(fm), fm.groups)['precision_at_1']
+    return r
+
+def model_real_checks(ck, sets, df2=None, fm=None) -> dict:
+    "`real_checks` of a checkpoint's photo encoder: in its own DeepFashion2 mode, or in every mode for a model trained on other photos"
+    model, meta = load_model(ck)
+    f = lambda s: embed(model, ItemStore(s, meta['size'], progress=False, resize=checkpoint_resize(meta)), 1, progress=False)
+    return real_checks(f, sets, df2, fm, [meta['dset_mode']] if meta['dset_mode'] in DF2_MODES else DF2_MODES)
 
 # %% ../nbs/10_bench.ipynb #d41f27e8
 SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64)),
@@ -125,17 +175,18 @@ def _mean_std(runs:list) -> dict:
     out['seeds'] = runs; out['attributes'] = runs[0].get('attributes', {})
     return out
 
-def train_eval(name:str, kw:dict, root, sets, labels, out, seed:int=0, progress=print) -> dict:
-    "Train one configuration and evaluate it on the held-out designs"
+def train_eval(name:str, kw:dict, root, sets, labels, out, seed:int=0, progress=print, real=None) -> dict:
+    "Train one configuration and evaluate it on the held-out designs (and on real photos: `real=(df2, fm)`)"
     progress(f"training {name} (seed {seed})")
     run_id = ''.join(c if c.isalnum() else '_' for c in name)[:60] + f"_s{seed}"
     cfg = TrainConfig(**{**dict(run_id=run_id, data_root=str(root), out=str(out), seed=seed), **kw})
     t0 = time.time(); train(cfg, restore=False, quiet=True); secs = time.time() - t0
     r = evaluate_run(ckpt_file(cfg), sets, labels); r['train_seconds'] = round(secs, 1)
+    if real and any(v is not None for v in real): r['real'] = model_real_checks(ckpt_file(cfg), sets, *real)
     return r
 
 def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only=None, do_qmul:bool=True, seeds:int=1,
-              do_ablation:bool=False, modes:bool=False, progress=print):
+              do_ablation:bool=False, modes:bool=False, do_real:bool=True, progress=print):
     "Train and evaluate every contender and baseline; write `bench.json` and `bench.md` under `out`"
     s = SETTINGS['quick' if quick else 'full']; out = Path(out); out.mkdir(parents=True, exist_ok=True)
     root = Path(data_root) if data_root else default_data(s['designs'], s['photos'])
@@ -149,10 +200,15 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
     progress("baselines: raw pixels, ImageNet Lite0")
     res['baselines']['raw pixels'] = evaluate(raw_pixels(sets['color_mask_crop']), labels['color_mask_crop'])
     res['baselines']['ImageNet Lite0'] = evaluate(imagenet_features(sets['color_mask_crop'], s['train']['size']), labels['color_mask_crop'])
+    real = (find_df2_sample(), find_fashion_mnist()) if do_real else (None, None)
+    if do_real and None in real: progress("real photos: skipped where absent (../shared/data/deepfashion2_sample, Debian's dataset-fashion-mnist)")
+    if any(v is not None for v in real):
+        res['real'] = {'raw pixels': real_checks(raw_pixels, sets, *real),
+                       'ImageNet Lite0': real_checks(lambda st: imagenet_features(st, s['train']['size']), sets, *real)}
     for name, kw in contenders(modes).items():
         if only and name not in only: continue
         n = seeds if name == HEADLINE else 1
-        res['models'][name] = _mean_std([train_eval(name, {**s['train'], **kw}, root, sets, labels, out, seed, progress) for seed in range(n)])
+        res['models'][name] = _mean_std([train_eval(name, {**s['train'], **kw}, root, sets, labels, out, seed, progress, real) for seed in range(n)])
     if do_ablation:
         for name, kw in ablation().items():
             res['ablation'][name] = train_eval(name, {**s['train'], **contenders()[HEADLINE], **kw}, root, sets, labels, out, 0, progress)
@@ -176,6 +232,19 @@ def _fmt(r, k):
     if not isinstance(v, float): return str(v)
     sd = r.get('std', {}).get(k)
     return f"{v:.3f} ± {sd:.3f}" if sd and len(r.get('seeds', [])) > 1 else f"{v:.3f}"
+
+def real_markdown(res:dict) -> list:
+    "The real-photo checks of a benchmark as Markdown lines: baselines, then every seed of every model"
+    runs = [(n, r) for n, r in res['real'].items()] + [(n + (f" (seed {i})" if len(m['seeds']) > 1 else ''), sr['real'])
+                                                      for n, m in res['models'].items() for i, sr in enumerate(m['seeds']) if 'real' in sr]
+    rank = lambda r, m: ' / '.join(map(str, r.get('df2_partner_rank', {}).get(m, []))) or '–'
+    rows = [f"Real photos: rank of the DeepFashion2 partner photo (1 is best) among the {res['eval']['photos']} synthetic validation photos and the other real one, per mode; "
+            "Fashion-MNIST P@1 by garment class (6 classes, 200 photos each):", '',
+            '| model | ' + ' | '.join(DF2_MODES) + ' | Fashion-MNIST P@1 |', '|' + '---|' * (len(DF2_MODES) + 2)]
+    for n, r in runs:
+        fm = r.get('fashion_mnist_p1')
+        rows.append(f"| {n} | " + ' | '.join(rank(r, m) for m in DF2_MODES) + f" | {'–' if fm is None else f'{fm:.3f}'} |")
+    return rows
 
 def bench_markdown(res:dict) -> str:
     "The benchmark as Markdown tables"
@@ -205,6 +274,7 @@ def bench_markdown(res:dict) -> str:
             rows.append(f"| {c} | {q['test_pairs']} | {f(q['model']['recall_at_1'])} | {f(q['model']['recall_at_10'])} | {f(q['raw_pixels']['recall_at_1'])} | "
                         f"{f(q['imagenet_lite0']['recall_at_1'])} | {pub.get(c, float('nan')):.3f} | {q['train_seconds']} |")
     elif res.get('qmul'): rows += ['', f"QMUL: {res['qmul']}"]
+    if res.get('real'): rows += ['', *real_markdown(res)]
     return '\n'.join(rows) + '\n'
 
 # %% ../nbs/10_bench.ipynb #5d47ed6a
@@ -215,10 +285,11 @@ def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minu
                qmul:bool=True, # run the QMUL part
                seeds:int=1, # repeat the headline model over this many seeds (mean ± std)
                ablation:bool=False, # also train each lever of the default recipe alone
-               modes:bool=False): # also the Siamese models in color_mask_crop and color_crop
+               modes:bool=False, # also the Siamese models in color_mask_crop and color_crop
+               real:bool=True): # the real-photo checks (DeepFashion2 pair, Fashion-MNIST) where their data is present
     "Benchmark structure against texture (and QMUL sketch retrieval); writes bench.json and bench.md"
     if seeds < 1: raise ArgumentError(f"seeds must be at least 1 (got {seeds})")
-    res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul, seeds=seeds, do_ablation=ablation, modes=modes)
+    res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul, seeds=seeds, do_ablation=ablation, modes=modes, do_real=real)
     print(bench_markdown(res)); print(f"wrote {Path(out) / 'bench.json'} and {Path(out) / 'bench.md'}")
 
 def bench_cli(argv=None):

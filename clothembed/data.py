@@ -8,6 +8,7 @@ Docs: https://clothembed.github.io/clothembed/data.html.md"""
 from __future__ import annotations
 import json, hashlib, os, random, tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 from pathlib import Path
 import numpy as np
@@ -28,13 +29,14 @@ from fastcore.basics import fastuple
 from .core import DataError, IMAGENET_STATS, atomic_path, read_json, write_json, cache_dir
 
 # %% auto #0
-__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FOLDER_MODES', 'DATASETS', 'load_image', 'check_polygons', 'check_box',
-           'polygon_mask', 'crop_box', 'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures',
-           'image_files', 'write_detections', 'simplicity', 'qmul', 'image_folder', 'estimate_foreground',
+__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FASHION_MNIST', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_GARMENTS',
+           'FOLDER_MODES', 'DATASETS', 'RESIZE_METHODS', 'load_image', 'check_polygons', 'check_box', 'polygon_mask',
+           'crop_box', 'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
+           'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'estimate_foreground',
            'mask_polygons', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth',
-           'dataset_items', 'dataset_sets', 'resolve_dataset', 'ItemStore', 'NormalizeInt', 'normalize_int', 'Pool',
-           'Targets', 'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler', 'SampledDL', 'show_batch',
-           'train_dataloaders', 'item_dataloader']
+           'dataset_items', 'dataset_sets', 'resolve_dataset', 'square', 'checkpoint_resize', 'ItemStore',
+           'NormalizeInt', 'normalize_int', 'Pool', 'Targets', 'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler',
+           'SampledDL', 'show_batch', 'train_dataloaders', 'item_dataloader']
 
 # %% ../nbs/02_data.ipynb #0d843b2a
 import errno, math, shutil, warnings
@@ -450,6 +452,35 @@ def qmul(root, # folder with `{category}_{sketch,edge}_db_{split}.mat`
     items = [dict(id=f"{category}_{split}_{kind}_{i:04d}", array=i, group=str(i), category=category) for i in range(len(a))]
     return ItemSet(items, 'natural_image', f"qmul:{f.resolve()}", arrays=a)
 
+FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')   # Debian's dataset-fashion-mnist (MIT licence)
+FASHION_MNIST_CLASSES = ('T-shirt/top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot')
+FASHION_MNIST_GARMENTS = (0, 1, 2, 3, 4, 6)   # the classes that are garments: shoes and bags are not what clothembed models
+
+def _idx(f:Path, dims:int) -> np.ndarray:
+    "An IDX array (gzip or plain) of unsigned bytes with `dims` dimensions, checked against its header"
+    import gzip
+    if not f.exists(): raise DataError(f"{f}: file not found")
+    try: b = (gzip.open if f.suffix == '.gz' else open)(f, 'rb').read()
+    except OSError as e: raise DataError(f"{f}: cannot read ({e})") from None
+    if len(b) < 4 + 4 * dims or b[:4] != bytes([0, 0, 8, dims]): raise DataError(f"{f}: not an IDX file of {dims}-d unsigned bytes")
+    shape = tuple(int.from_bytes(b[4 + 4*k:8 + 4*k], 'big') for k in range(dims))
+    if len(b) != 4 + 4 * dims + int(np.prod(shape)): raise DataError(f"{f}: header says {shape}, file holds {len(b) - 4 - 4*dims} bytes")
+    return np.frombuffer(b, np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+def fashion_mnist(root=None, # folder with Fashion-MNIST's `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` (default: Debian's)
+                  split:str='t10k', # train or t10k
+                  classes=FASHION_MNIST_GARMENTS, # class indices to keep (default: the garments)
+                  n_per_class:int=None, # the first n images of each class (default: all)
+                  as_shot:bool=True): # undo the dataset's negation: dark garments on a white ground, as the product photos were shot
+    "Fashion-MNIST (Zalando's product photos, 28 px grey) as an `ItemSet` in memory, grouped by class: real garments to check class retrieval"
+    root = Path(root or FASHION_MNIST)
+    pick = lambda kind, d: next((f for f in (root / f"{split}-{kind}-idx{d}-ubyte.gz", root / f"{split}-{kind}-idx{d}-ubyte") if f.exists()), root / f"{split}-{kind}-idx{d}-ubyte.gz")
+    X, y = _idx(pick('images', 3), 3), _idx(pick('labels', 1), 1)
+    if len(X) != len(y): raise DataError(f"{root}: {len(X)} images but {len(y)} labels")
+    keep = np.concatenate([np.nonzero(y == c)[0][:n_per_class] for c in classes])
+    items = [dict(id=f"fmnist_{split}_{i:05d}", array=k, group=FASHION_MNIST_CLASSES[y[i]], category=FASHION_MNIST_CLASSES[y[i]]) for k, i in enumerate(keep)]
+    return ItemSet(items, 'natural_image', f"fashion_mnist:{root.resolve()}:{split}", arrays=(255 - X[keep]) if as_shot else X[keep])
+
 FOLDER_MODES = ('natural_image', 'line_drawing') + DF2_MODES
 
 def image_folder(root, # a folder of images (searched recursively)
@@ -466,6 +497,8 @@ def image_folder(root, # a folder of images (searched recursively)
     if mode == 'natural_image': return ItemSet(items, mode, f"folder:{root}")
     items, skipped = _folder_annotate(root, items, mode, skip_bad)
     return ItemSet(items, mode, f"folder:{root}", skipped=skipped)
+
+
 
 # %% ../nbs/02_data.ipynb #efc5b6d2
 def _otsu(v, bins:int=128) -> float:
@@ -634,6 +667,9 @@ register_dataset(DatasetSpec('qmul', lambda root, split, mode, category='shoes',
                              PAIRED_MODES, 'natural_image', drawing_mode='line_drawing',
                              splits={'train': 'train', 'validation': 'test', 'test': 'test'},
                              doc='QMUL fine-grained sketches (line_drawing) and photo edge maps (natural_image)'))
+register_dataset(DatasetSpec('fashion_mnist', lambda root, split, mode, **_: fashion_mnist(root, split),
+                             ('natural_image',), 'natural_image', splits={'train': 'train', 'validation': 't10k', 'test': 't10k', 't10k': 't10k'},
+                             doc='Fashion-MNIST product photos grouped by garment class (real images, for checks)'))
 register_dataset(DatasetSpec('folder', lambda root, split, mode, skip_bad=False, **_: image_folder(root, mode=mode, skip_bad=skip_bad),
                              FOLDER_MODES, 'natural_image', splits={'train': 'train', 'validation': 'validation', 'test': 'test'},
                              doc='any folder of images (embedding only): whole images, every figure of each sheet, or garments estimated from each photo'));
@@ -651,6 +687,23 @@ def resolve_dataset(name_or_path:str, # a registered dataset name, or a folder o
     raise DataError(f"unknown dataset {name_or_path!r}; choose from {', '.join(DATASETS)}, or give a folder of images")
 
 # %% ../nbs/02_data.ipynb #de56d718
+RESIZE_METHODS = ('squish', 'pad')
+
+@lru_cache(16)
+def _resizer(size:int, resize:str):
+    if resize not in RESIZE_METHODS: raise ArgumentError(f"resize must be one of {', '.join(RESIZE_METHODS)} (got {resize!r})")
+    return Resize(size, method=ResizeMethod.Squish) if resize == 'squish' else Resize(size, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
+
+def square(img:Image.Image, # any image (a mode's crop)
+           size:int, # side of the square in pixels
+           resize:str='squish') -> np.ndarray: # squish (fill the square) or pad (keep the aspect, the border repeated)
+    "The uint8 `size`x`size`x3 array the network sees"
+    return np.asarray(_resizer(size, resize)(PILImage(img.convert('RGB')), split_idx=1), dtype=np.uint8)
+
+def checkpoint_resize(meta:dict) -> str:
+    "How a checkpoint's training images were made square (those from before the choice existed were padded)"
+    return meta.get('resize', 'pad')
+
 def _sources_stamp(iset:ItemSet) -> str:
     "Fingerprint of where the pixels come from: each source file's size and mtime, or the bytes of in-memory arrays"
     if iset.arrays is not None: return hashlib.sha1(np.ascontiguousarray(iset.arrays).data).hexdigest()[:12]
@@ -659,11 +712,12 @@ def _sources_stamp(iset:ItemSet) -> str:
 class ItemStore:
     "An `ItemSet` preprocessed to `size`x`size` uint8 images in a memory-mapped cache"
     version = 3
-    def __init__(self, iset:ItemSet, size:int=128, cache=None, skip_bad:bool=False, progress:bool=True):
+    def __init__(self, iset:ItemSet, size:int=128, cache=None, skip_bad:bool=False, progress:bool=True, resize:str='squish'):
         if not _is_int(size) or size < 1: raise ArgumentError(f"size must be a positive integer (got {size!r})")
-        self.iset, self.size = iset, size
+        _resizer(size, resize)   # an unknown method fails here, before any work
+        self.iset, self.size, self.resize = iset, size, resize
         d = Path(cache or cache_dir() / 'items'); d.mkdir(parents=True, exist_ok=True); sweep_tmp(d)
-        base = f"{iset.signature()}_{size}_{'skip' if skip_bad else 'strict'}_v{self.version}"
+        base = f"{iset.signature()}_{size}_{resize}_{'skip' if skip_bad else 'strict'}_v{self.version}"
         key = f"{base}_{_sources_stamp(iset)}"   # a replaced image gives another key: never served stale
         f, meta = d / f"{key}.npy", d / f"{key}.json"
         m = self._open(f, meta)
@@ -696,7 +750,6 @@ class ItemStore:
         need = n * row + (1 << 16); free = shutil.disk_usage(f.parent).free
         if free < need:
             raise OSError(errno.ENOSPC, f"No space left on device for the item cache ({free >> 20} MiB free, {(need >> 20) + 1} MiB needed)", str(f.parent))
-        rsz = Resize(s, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
         rows, skipped = [], []
         try:
             with atomic_path(f, '.npy') as tmp, open(tmp, 'wb') as fp:
@@ -707,7 +760,7 @@ class ItemStore:
                     except DataError as e:
                         if not skip_bad: raise
                         skipped.append(str(e)); continue
-                    a = np.asarray(rsz(PILImage(im), split_idx=1), dtype=np.uint8)
+                    a = square(im, s, self.resize)
                     assert a.shape == (s, s, 3), a.shape
                     fp.write(np.ascontiguousarray(a.transpose(2, 0, 1)).tobytes()); rows.append(i)
                 fp.truncate(start + n * row)   # the rows of skipped items, at the end, read as zeros

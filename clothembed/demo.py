@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import matplotlib; import matplotlib.pyplot as plt
 from .core import write_json, write_text, run_cli
-from .data import ItemStore
+from .data import ItemStore, checkpoint_resize
 from .metrics import METRICS
 from .train import TrainConfig, train, default_data, load_model, ckpt_file
 from .predict import embed, nearest_neighbors, pca_analysis, save_embedding
@@ -60,7 +60,8 @@ def demo_embeddings(cks:dict, sets:dict, out) -> dict:
     res = {}
     for name, ck in cks.items():
         m, meta = load_model(ck); mode = meta['dset_mode']; two = 2 if meta['model_type'] == 'dual' else 1
-        X = embed(m, ItemStore(sets[mode], meta['size']), 1); D = embed(m, ItemStore(sets['line_drawing'], meta['size']), two)
+        st = lambda s: ItemStore(s, meta['size'], resize=checkpoint_resize(meta))
+        X = embed(m, st(sets[mode]), 1); D = embed(m, st(sets['line_drawing']), two)
         tag = Path(ck).stem
         save_embedding(Path(out) / 'preds' / f"{tag}_photos_validation", X, sets[mode].items)
         save_embedding(Path(out) / 'preds' / f"{tag}_drawings_validation", D, sets['line_drawing'].items)

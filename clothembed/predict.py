@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from fastprogress.fastprogress import progress_bar
 from .core import DataError, ArgumentError, write_json, read_json, save_npy, pick_device, run_cli
-from .data import ItemSet, ItemStore, item_dataloader, dataset_items, get_dataset, resolve_dataset
+from .data import ItemSet, ItemStore, item_dataloader, dataset_items, get_dataset, resolve_dataset, checkpoint_resize
 from .metrics import knn
 from .train import TrainConfig, load_model, default_data
 
@@ -121,7 +121,7 @@ def gen_embedding(run_id:str, analysis_tag:str='', dataset_name:str=None, dset_m
     if dset_mode is None and dataset_name == meta['dataset_name'] and int(principal_encoder) == 1: dset_mode = meta['dset_mode']
     dset_mode = spec.mode_for(principal_encoder, dset_mode)
     items = analysis_items(dataset_name, dset_mode, dset_split, data_root, meta)
-    st = ItemStore(items, meta['size'], progress=progress)
+    st = ItemStore(items, meta['size'], progress=progress, resize=checkpoint_resize(meta))
     X = embed(model, st, principal_encoder, bs, device, progress)
     prefix = Path(preds_dir) / f"{analysis_id(run_id, analysis_tag)}_{dset_split}"
     return save_embedding(prefix, X, st.items,

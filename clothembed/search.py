@@ -12,11 +12,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
-from fastai.vision.core import PILImage
-from fastai.vision.augment import Resize, ResizeMethod, PadMode
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
                              cache_dir, sweep_tmp, cli_parser, is_user_error, error_line, pick_device)
-from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS
+from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize
 from .train import TrainConfig, train, ckpt_file, load_model
 from .metrics import knn_exact
 from .predict import embed_batch
@@ -76,7 +74,7 @@ class Embedder:
         self.size, self.dim = int(self.meta['size']), int(self.meta.get('dim', 256))
         mean, std = self.model.stats
         self.mean, self.std = (torch.tensor(o, dtype=torch.float32).view(1, 3, 1, 1) for o in (mean, std))
-        self.rsz = Resize(self.size, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
+        self.resize = checkpoint_resize(self.meta)
 
     def describe(self) -> dict:
         "What an index records about its model"
@@ -87,7 +85,7 @@ class Embedder:
 
     def pixels(self, img:Image.Image) -> np.ndarray:
         "The uint8 `size`x`size` HWC array the network sees (as `ItemStore`)"
-        return np.asarray(self.rsz(PILImage(img.convert('RGB')), split_idx=1))
+        return square(img, self.size, self.resize)
 
     @torch.no_grad()
     def __call__(self, images, domain:str='photos', bs:int=64) -> np.ndarray:

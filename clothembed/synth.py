@@ -245,6 +245,7 @@ def garment_geometry(d:Design):
             sp, sl = _sleeve(d, S, A)
             pieces += [sp, _poly(_mirror(sp))]; lines += sl + [_poly(_mirror(l)) for l in sl]
         neck_bottom = max(y for _, y in _neckline(d, nw, ny))
+        joints = [S, A] + _mirror([S, A])   # where the arms leave the garment: shoulder and armpit, left then right
         _top_details(d, seg, buttons, cx, ny, nw, neck_bottom, ay, bw, wy, ww, hl, S)
     else:
         wy, ww = 0.10, 0.16
@@ -259,7 +260,7 @@ def garment_geometry(d:Design):
             left = [(cx - ww, wy), (cx - 0.19, wy + 0.16)]
             pieces.append(_poly(left, _legs(d, wy + 0.16, 0.19), _mirror(left)[::-1]))
         _bottom_details(d, seg, buttons, cx, wy, ww, pieces[0])
-    return _fit(dict(pieces=pieces, lines=lines, buttons=buttons))
+    return _fit(dict(pieces=pieces, lines=lines, buttons=buttons, joints=joints if top else []))
 
 # %% ../nbs/01_synth.ipynb #b568af79
 def _legs(d, y0, w0):
@@ -284,7 +285,7 @@ def _fit(g, margin=0.06):
     pieces, lines = [f(p) for p in g['pieces']], [f(l) for l in g['lines']]
     # all strokes densified into one array (pieces closed), so posing and wobbling are one vectorised call each
     dense = [_densify(np.vstack([p, p[:1]]), 0.012) for p in pieces] + [_densify(l, 0.012) for l in lines]
-    return dict(pieces=pieces, lines=lines, buttons=[(*(np.array(b[:2]) * s + off), b[2] * s) for b in g['buttons']],
+    return dict(pieces=pieces, lines=lines, buttons=[(*(np.array(b[:2]) * s + off), b[2] * s) for b in g['buttons']], joints=f(g['joints']) if len(g.get('joints', [])) else np.zeros((0, 2), np.float32),
                 flat=np.concatenate(dense), splits=np.cumsum([len(q) for q in dense])[:-1], n_pieces=len(pieces))
 
 # %% ../nbs/01_synth.ipynb #e5262d22
@@ -424,11 +425,12 @@ def _hsv(h, s, v):
     return (int(r*255), int(g*255), int(b*255))
 
 def sample_palette(rng):
-    "Three colours: a base, a contrasting accent and a third from a random harmony"
-    h = rng.random(); scheme = rng.choice([0.5, 1/3, 1/12, 0.08, 0.0])
-    sat = rng.uniform(0.1, 0.9)
-    return tuple(_hsv((h + k*scheme + rng.normal(0, 0.02)) % 1, float(np.clip(sat + rng.normal(0, 0.2), 0, 1)),
-                      float(rng.uniform(0.25, 0.98))) for k in (0, 1, 2))
+    "Three colours: a base, a contrasting accent and a third from a random harmony. Much clothing is neutral (white, cream, grey, black) or pastel, so a third of palettes are"
+    h = rng.random(); scheme = rng.choice([0.5, 1/3, 1/12, 0.08, 0.0]); r = rng.random()
+    if r < 0.2:   sat, sd, val = rng.uniform(0, 0.1), 0.04, lambda: rng.choice([rng.uniform(0.85, 1.0), rng.uniform(0.05, 0.25), rng.uniform(0.3, 0.85)], p=[0.45, 0.3, 0.25])
+    elif r < 0.35: sat, sd, val = rng.uniform(0.1, 0.35), 0.08, lambda: rng.uniform(0.8, 1.0)
+    else:          sat, sd, val = rng.uniform(0.1, 0.9), 0.2, lambda: rng.uniform(0.25, 0.98)
+    return tuple(_hsv((h + k*scheme + rng.normal(0, 0.02)) % 1, float(np.clip(sat + rng.normal(0, sd), 0, 1)), float(val())) for k in (0, 1, 2))
 
 def sample_texture(rng:np.random.Generator, kind:str=None):
     "Draw a random `Texture`"
@@ -488,11 +490,13 @@ def _texture(t, size):
     return np.asarray(im, dtype=np.float32) / 255
 
 # %% ../nbs/01_synth.ipynb #e0352c22
-def sample_pose(rng):
-    "Random pose parameters for one photo"
-    return dict(scale=float(rng.uniform(0.72, 1.0)), rot=float(rng.uniform(-12, 12)), dx=float(rng.uniform(-0.07, 0.07)),
-                dy=float(rng.uniform(-0.05, 0.05)), persp=float(rng.uniform(-0.25, 0.25)), warp=float(rng.uniform(0, 0.012)),
-                phase=float(rng.uniform(0, 2*math.pi)))
+def sample_pose(rng, closeup:float=0.25):
+    "Random pose parameters for one photo; a share `closeup` are framed closer, so the frame cuts off the garment's top or bottom, as in many photos of people"
+    p = dict(scale=float(rng.uniform(0.72, 1.0)), rot=float(rng.uniform(-12, 12)), dx=float(rng.uniform(-0.07, 0.07)),
+             dy=float(rng.uniform(-0.05, 0.05)), persp=float(rng.uniform(-0.25, 0.25)), warp=float(rng.uniform(0, 0.012)),
+             phase=float(rng.uniform(0, 2*math.pi)))
+    if rng.random() < closeup: p.update(scale=float(rng.uniform(1.1, 1.45)), dy=float(rng.choice([-1, 1]) * rng.uniform(0.1, 0.25)))
+    return p
 
 def pose_points(p, pose):
     "Apply `pose` to unit-square points `p`"
@@ -509,7 +513,8 @@ def pose_geometry(g, pose):
     "Geometry `g` with `pose` applied to its densified strokes, so the warp bends them smoothly"
     q = np.split(pose_points(g['flat'], pose), g['splits']); n = g['n_pieces']
     return dict(pieces=[p[:-1] for p in q[:n]], lines=q[n:],
-                buttons=[(*pose_points(np.array([b[:2]]), pose)[0], b[2] * pose['scale']) for b in g['buttons']])
+                buttons=[(*pose_points(np.array([b[:2]]), pose)[0], b[2] * pose['scale']) for b in g['buttons']],
+                joints=pose_points(g['joints'], pose) if len(g.get('joints', [])) else np.zeros((0, 2), np.float32))
 
 # %% ../nbs/01_synth.ipynb #354e70b0
 def render_mask(g:dict, size:int=256):
@@ -568,9 +573,12 @@ def _figure(dr, g, size, rng, d):
         for s in (-1, 1): limb((cx + s * tw * 0.95, ty + r), (cx + s * tw * 1.25, y0 + h * 0.1), r * 0.3, r * 0.22, skin)
     else:
         r = w * 0.12; top, sh = y0 - 2.2 * r, y0 + h * 0.02
-        for s in (-1, 1):
-            a, b = (cx + s * w * 0.3, y0 + h * 0.08), (cx + s * w * 0.5, y0 + h * 0.55)
-            limb(a, b, w * 0.05, w * 0.035, skin); dr.ellipse((b[0] - w * 0.04, b[1] - w * 0.02, b[0] + w * 0.04, b[1] + w * 0.06), fill=skin)
+        for S, A, s in ((g['joints'][0], g['joints'][1], -1), (g['joints'][2], g['joints'][3], 1)):   # arms leave the armholes and hang beside the body: forearms show below short sleeves
+            P, dd = (S + A) / 2 * size, float(np.linalg.norm(S - A)) * size
+            ua, uf = np.radians(rng.uniform(8, 25)), np.radians(rng.uniform(-8, 6))
+            E = P + 1.9 * dd * np.array([s * math.sin(ua), math.cos(ua)]); W = E + 1.6 * dd * np.array([s * math.sin(uf), math.cos(uf)])
+            for a, b, w0, w1 in ((P, E, 0.3, 0.24), (E, W, 0.24, 0.17)): limb(tuple(a), tuple(b), w0 * dd, w1 * dd, skin)
+            dr.ellipse((W[0] - 0.2 * dd, W[1] - 0.1 * dd, W[0] + 0.2 * dd, W[1] + 0.45 * dd), fill=skin)     # hand
     dr.rectangle((cx - r * 0.45, top + 1.6 * r, cx + r * 0.45, sh + r * 0.3), fill=skin)                # neck
     dr.ellipse((cx - r * 1.08, top - r * 0.15, cx + r * 1.08, top + 1.7 * r), fill=hair)                  # hair behind the face
     dr.ellipse((cx - r, top + 0.1 * r, cx + r, top + 2.1 * r), fill=skin)                                # face
@@ -582,6 +590,25 @@ def _figure(dr, g, size, rng, d):
             top_leg = (cx + s * w * 0.12, y1 - h * 0.1)
             limb(top_leg, (cx + s * w * 0.14, foot), w * 0.07, w * 0.045, skin)
         dr.ellipse((cx + s * w * 0.14 - w * 0.08, foot - w * 0.03, cx + s * w * 0.14 + w * 0.08, foot + w * 0.05), fill=shoe)
+    return skin, hair
+
+def _in_front(dr, g, size, rng, d, skin, hair):
+    "What hides part of a worn garment in photos: a forearm and hand across it, a bag's strap and the bag, hair over a shoulder"
+    allp = np.concatenate(g['pieces']) * size
+    (x0, y0), (x1, y1) = allp.min(0), allp.max(0); cx, w, h = (x0 + x1) / 2, x1 - x0, y1 - y0
+    if rng.random() < 0.5:        # a forearm from the garment's side to a hand on it
+        s = rng.choice([-1, 1]); aw = w * rng.uniform(0.035, 0.055)
+        a = (cx + s * w * 0.5, y0 + h * rng.uniform(0.25, 0.55)); b = (cx + s * w * rng.uniform(-0.15, 0.3), y0 + h * rng.uniform(0.3, 0.65))
+        dr.line([a, b], fill=skin, width=max(1, int(2 * aw))); dr.ellipse((b[0] - 1.3 * aw, b[1] - aw, b[0] + 1.3 * aw, b[1] + 1.5 * aw), fill=skin)
+    if d.category in BOTTOMS: return
+    if rng.random() < 0.35:       # a bag's strap from a shoulder across the body, and often the bag at the other hip
+        col = _hsv(rng.uniform(0.02, 0.12), rng.uniform(0.2, 0.8), rng.uniform(0.1, 0.75)); s = rng.choice([-1, 1])
+        p0, p1 = (cx - s * w * 0.22, y0), (cx + s * w * 0.4, y0 + h * rng.uniform(0.45, 0.8))
+        dr.line([p0, p1], fill=col, width=max(1, int(w * rng.uniform(0.012, 0.03))))
+        if rng.random() < 0.6: dr.rounded_rectangle((p1[0] - w * 0.2, p1[1], p1[0] + w * 0.08, p1[1] + h * 0.25), radius=max(1, int(w * 0.03)), fill=col)
+    if rng.random() < 0.3:        # long hair over a shoulder
+        s = rng.choice([-1, 1]); hx = cx + s * w * rng.uniform(0.1, 0.25); hw = w * rng.uniform(0.05, 0.1)
+        dr.polygon([(hx - hw, y0 - h * 0.05), (hx + hw, y0 - h * 0.05), (hx + hw * 0.6, y0 + h * rng.uniform(0.15, 0.35)), (hx - hw * 0.6, y0 + h * 0.2)], fill=hair)
 
 # %% ../nbs/01_synth.ipynb #ee655d5a
 def _drape(rng, lo, pg):
@@ -620,7 +647,7 @@ def render_photo(g:dict, # geometry from `garment_geometry`, unposed
     bg = _background(rng, size)
     m = render_mask(pg, size)
     worn = design is not None and (figure if figure is not None else rng.random() < 0.5)
-    if worn: _figure(ImageDraw.Draw(bg), pg, size, rng, design)
+    if worn: skin, hair = _figure(ImageDraw.Draw(bg), pg, size, rng, design)
     else:                       # laid flat or hung: a soft shadow on the background, offset from the garment
         off = (rng.uniform(-0.03, 0.03, 2) * size).astype(int)
         sh = Image.fromarray(np.roll(m, tuple(off[::-1]), (0, 1)) * 255).filter(ImageFilter.GaussianBlur(size * rng.uniform(0.01, 0.03)))
@@ -632,7 +659,7 @@ def render_photo(g:dict, # geometry from `garment_geometry`, unposed
     cloth = Image.fromarray(np.clip(_texture_u8(texture, size) * shade[..., None], 0, 255).astype(np.uint8))
     im = Image.composite(cloth, bg, Image.fromarray(m * 255))
     ov = Image.new('RGBA', (size, size), (0, 0, 0, 0)); dr = ImageDraw.Draw(ov)
-    seam = (0, 0, 0, int(rng.uniform(50, 90)))
+    seam = (0, 0, 0, int(rng.uniform(20, 90)))   # seams show as faint shadows as often as dark lines
     for l in pg['lines']: dr.line(_px(l, size), fill=seam, width=max(1, size // 200))
     for p in pg['pieces']: dr.line(_px(np.vstack([p, p[:1]]), size), fill=(0, 0, 0, 60), width=1)
     bc = tuple(int(v) for v in rng.integers(0, 255, 3)) + (255,)
@@ -640,6 +667,7 @@ def render_photo(g:dict, # geometry from `garment_geometry`, unposed
         x, y, r = x*size, y*size, max(1.5, r*size)
         dr.ellipse((x - r, y - r, x + r, y + r), fill=bc, outline=(0, 0, 0, 160))
     im = Image.alpha_composite(im.convert('RGBA'), ov).convert('RGB')
+    if worn: _in_front(ImageDraw.Draw(im), pg, size, rng, design, skin, hair)
     return _camera(im, rng), pg
 
 # %% ../nbs/01_synth.ipynb #7639230e
@@ -707,7 +735,7 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
     return out
 
 # %% ../nbs/01_synth.ipynb #56c1fdaf
-GENERATOR_VERSION = 2   # 2: person-like figures and flat lays, folds, photo backgrounds, a camera model
+GENERATOR_VERSION = 3   # 2: person-like figures and flat lays, folds, photo backgrounds, a camera model; 3: neutral and pastel fabrics, arms, bags and hair in front, fainter seams
 
 # %% ../nbs/01_synth.ipynb #dbcfe1d5
 def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=()):

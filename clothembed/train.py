@@ -39,8 +39,8 @@ from .metrics import cross_domain_recall, retrieval_metrics
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'sync_sidecar', 'save_checkpoint',
            'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch', 'CSVLog',
            'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
-           'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train',
-           'train_main', 'train_cli']
+           'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
+           'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -241,6 +241,7 @@ class TrainConfig:
                  weights:str=None, # a local ImageNet weights file for a torchvision or timm encoder
                  dim:int=256, # embedding size
                  size:int=64, # image size in pixels
+                 resize:Literal['squish', 'pad']='squish', # how crops become squares: squished to fill (a garment fills the input whatever hides part of it), or padded (clothembed 0.1)
                  frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
                  epochs:int=None, # epochs (default: as many as `steps` takes; given, they win over `steps`)
                  val_freq:int=1, # validate every N epochs (the original's --val_freq)
@@ -303,7 +304,7 @@ class TrainConfig:
 RECIPES = {'default': {},
            'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
                          frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),
-           'v0.1': dict(epochs=8, sampler='pairs', loss='contrastive', augment='light', extra_designs=0)}   # clothembed 0.1's defaults
+           'v0.1': dict(epochs=8, sampler='pairs', loss='contrastive', augment='light', extra_designs=0, resize='pad')}   # clothembed 0.1's defaults
 
 # %% ../nbs/06_train.ipynb #40fee74a
 def _generated(p:Path, what:str, **kw) -> Path:
@@ -367,13 +368,39 @@ class StrokeWidth(RandTransform):
         pick = torch.where((self.sign > 0)[:, None, None, None], thick, thin)
         return torch.where(self.mask[:, None, None, None], pick, x)
 
+class Grayscale(RandTransform):
+    "Turn a share `p` of the images grey, drawn per image: garments come in white, black and grey, and product photos can be monochrome"
+    order, split_idx = 45, 0
+    def __init__(self, p:float=0.2): super().__init__(p=p)
+    def before_call(self, b, split_idx):
+        super().before_call(b, split_idx); self.do = True   # the draw is per image, below
+        x = b[0] if isinstance(b, tuple) else b
+        self.mask = torch.rand(len(x), device=x.device) < self.p
+    def encodes(self, x:TensorImage):
+        g = (x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True).expand_as(x)
+        return torch.where(self.mask[:, None, None, None], g, x)
+
+class LowRes(RandTransform):
+    "Shrink a share `p` of the images to between a quarter and a half of their size and enlarge them back, drawn per image: catalogue thumbnails and far-off photos are soft"
+    order, split_idx = 46, 0
+    def __init__(self, p:float=0.2): super().__init__(p=p)
+    def before_call(self, b, split_idx):
+        super().before_call(b, split_idx); self.do = True
+        x = b[0] if isinstance(b, tuple) else b
+        self.mask = torch.rand(len(x), device=x.device) < self.p; self.f = float(torch.empty(1).uniform_(0.25, 0.5))
+    def encodes(self, x:TensorImage):
+        if not self.mask.any(): return x
+        h, w = x.shape[-2:]
+        lo = F.interpolate(x, size=(max(4, int(h * self.f)), max(4, int(w * self.f))), mode='bilinear', antialias=True, align_corners=False)
+        return torch.where(self.mask[:, None, None, None], F.interpolate(lo, size=(h, w), mode='bilinear', align_corners=False), x)
+
 def batch_augment(kind:str, size:int):
     "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting), 'texture' (also hue and saturation swings) or 'strokes' (line drawings: also stroke width and larger affine)"
     if kind == 'none': return []
     if kind == 'strokes':
         return aug_transforms(max_rotate=12, max_zoom=1.2, max_warp=0.15, max_lighting=0.2, p_affine=0.8, pad_mode='border') + [StrokeWidth()]
     tf = aug_transforms(max_rotate=8, max_zoom=1.1, max_warp=0.1, max_lighting=0.3, p_affine=0.6, pad_mode='border')
-    if kind == 'texture': tf += [Hue(max_hue=0.5, p=0.8), Saturation(max_lighting=0.8, p=0.8)]
+    if kind == 'texture': tf += [Hue(max_hue=0.5, p=0.8), Saturation(max_lighting=0.8, p=0.8), Grayscale(0.2), LowRes(0.2)]
     elif kind != 'light': raise ArgumentError(f"unknown augment {kind!r}: choose none, light, texture or strokes")
     return tf
 
@@ -385,7 +412,7 @@ def run_sampler(cfg:TrainConfig):
 def build_dls(cfg:TrainConfig, stats, device=None, progress:bool=True):
     "`DataLoaders` for a configuration"
     (ta, tb), (va, vb) = dataset_sets(cfg, 'train'), dataset_sets(cfg, 'validation')
-    st = lambda s: ItemStore(s, cfg.size, skip_bad=cfg.skip_bad, progress=progress) if s is not None else None
+    st = lambda s: ItemStore(s, cfg.size, skip_bad=cfg.skip_bad, progress=progress, resize=cfg.resize) if s is not None else None
     return train_dataloaders(st(ta), st(va), st(tb), st(vb), run_sampler(cfg), bs=cfg.bs, stats=stats,
                              batch_tfms=batch_augment(cfg.augment, cfg.size), seed=cfg.seed, device=device)
 
@@ -416,7 +443,7 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
 # %% ../nbs/06_train.ipynb #5abf2fda
 def _meta(cfg, epoch, it, n_epochs=None):
     return dict(format='clothembed-checkpoint', version=1, model_type=cfg.model_type, encoder=cfg.encoder, dim=cfg.dim,
-                dset_mode=cfg.dset_mode, dataset_name=cfg.dataset_name, size=cfg.size, epoch=epoch, iteration=it,
+                dset_mode=cfg.dset_mode, dataset_name=cfg.dataset_name, size=cfg.size, resize=cfg.resize, epoch=epoch, iteration=it,
                 n_epochs=n_epochs or cfg.epochs, config=cfg.asdict(), saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
 
 def ckpt_file(cfg:TrainConfig): return Path(cfg.out) / 'ckpt' / f"{cfg.run_id}.safetensors"
