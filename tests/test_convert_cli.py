@@ -1,25 +1,18 @@
 "clothembed-convert on small files in the original's formats: a .pth checkpoint becomes one that clothembed-predict embeds with, a JSON embedding and a duplicates file become ours"
-import json, os, subprocess, sys
-from pathlib import Path
+import json
 import numpy as np
 import pytest
 torch = pytest.importorskip('torch')
 import torch.nn as nn, torchvision
+from cli_helpers import run_python, synthetic_workdir
 
 CONVERT = 'from clothembed.convert import convert_cli; convert_cli()'
 PREDICT = 'from clothembed.predict import predict_cli; predict_cli()'
 
-def run(code, *args, cwd):
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
-    return subprocess.run([sys.executable, '-c', code, *[str(a) for a in args]], cwd=cwd, capture_output=True, text=True, env=env)
+run = run_python
 
 @pytest.fixture(scope='module')
-def work(tmp_path_factory):
-    d = tmp_path_factory.mktemp('convert')
-    os.environ['CLOTHEMBED_CACHE'] = str(d / 'cache')
-    from clothembed.synth import write_dataset
-    write_dataset(d / 'data', n_designs=6, photos_per_design=2, size=48, progress=False)
-    return d
+def work(tmp_path_factory): return synthetic_workdir(tmp_path_factory.mktemp('convert'), 6, 2, 48)
 
 def original_checkpoint(path, dim=8):
     "The original's train.py checkpoint of its Siamese model, with a ResNet-18 in place of ResNeXt-50 to stay small"

@@ -1,14 +1,11 @@
 "A plain folder of photos embedded in a DeepFashion2 mode from the command line: the garment is estimated from each photo"
-import json, os, subprocess, sys
-from pathlib import Path
+import json, os
 import numpy as np
-import pytest
+from cli_helpers import run_python
 
 PREDICT = 'from clothembed.predict import predict_cli; predict_cli()'
 
-def run(code, *args, cwd):
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
-    return subprocess.run([sys.executable, '-c', code, *[str(a) for a in args]], cwd=cwd, capture_output=True, text=True, env=env)
+run = run_python
 
 def test_folder_masked_embedding(tmp_path):
     os.environ['CLOTHEMBED_CACHE'] = str(tmp_path / 'cache')

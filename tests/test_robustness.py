@@ -1,5 +1,5 @@
 "Bad input never escapes as anything but a `DataError`: property tests over the readers, and one test per case of issue 11"
-import io, json, os, shutil, struct, tempfile, zlib
+import io, json, os, struct, tempfile, zlib
 from pathlib import Path
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import given, settings, HealthCheck, strategies as st
 from PIL import Image, ImageDraw
 
 from clothembed.core import DataError, write_json
-from clothembed.data import (load_image, apply_mode, deepfashion2, simplicity, ItemStore, ItemSet, polygon_mask, crop_box)
+from clothembed.data import (load_image, apply_mode, deepfashion2, simplicity, ItemStore)
 
 FAST = settings(max_examples=int(os.environ.get('CLOTHEMBED_FUZZ_EXAMPLES', 100)), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -2,7 +2,6 @@
 from clothembed.synth import GENERATOR_VERSION
 import json, os, random, shutil, signal, subprocess, sys, textwrap, time
 from pathlib import Path
-import numpy as np
 import pytest
 
 ENV = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
@@ -74,7 +73,7 @@ def test_sigkill_mid_epoch_and_during_checkpoint_writes(work):
     assert ep >= 3 and ep >= max(done) + 1 - 1, (ep, done)                    # at most one epoch lost
     # 4. resumed to the end
     r = subprocess.run(args, cwd=work, env=ENV, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0 and f'resuming' in r.stdout, r.stderr[-2000:]
+    assert r.returncode == 0 and 'resuming' in r.stdout, r.stderr[-2000:]
     assert _ckpt(work) == (N, N)                                                # consistent: sidecar agrees
     assert not leftovers(work / 'ckpt', work / 'logs', work / 'cache')
     from clothembed.train import build_learner

@@ -1,9 +1,9 @@
 "clothembed-search on a small synthetic catalogue: index, query (table, --json, --html, folders), re-index after changes, bad input"
-import json, os, shutil, subprocess, sys
-from pathlib import Path
+import json, os, shutil
 import numpy as np
 import pytest
 from PIL import Image
+from cli_helpers import run_python
 
 SEARCH = 'from clothembed.search import search_cli; search_cli()'
 TINY = dict(synth_designs=30, synth_photos=2, size=32, epochs=1, bs=8, extra_designs=0)
@@ -24,9 +24,7 @@ def work(tmp_path_factory):
     if old is None: os.environ.pop('CLOTHEMBED_CACHE', None)
     else: os.environ['CLOTHEMBED_CACHE'] = old
 
-def run(*args, cwd):
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
-    return subprocess.run([sys.executable, '-c', SEARCH, *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env)
+def run(*args, cwd): return run_python(SEARCH, *args, cwd=cwd)
 
 def cli_error(*args) -> str:
     "Run the CLI in this process; the one-line message it ends with"

@@ -1,10 +1,8 @@
 "Command-line behaviour of clothembed-synth: writes both formats, refuses bad arguments clearly, leaves nothing half-written"
-import json, subprocess, sys
-from pathlib import Path
+import json
+from cli_helpers import run_python
 
-def run(*args):
-    return subprocess.run([sys.executable, '-c', 'from clothembed.synth import synth_cli; synth_cli()', *args],
-                          capture_output=True, text=True)
+def run(*args): return run_python('from clothembed.synth import synth_cli; synth_cli()', *args)
 
 def test_writes_both_formats(tmp_path):
     r = run(str(tmp_path / 'ds'), '--n_designs', '6', '--photos-per-design', '2', '--size', '64', '--seed', '3')

@@ -1,22 +1,15 @@
 "The seed's command lines, unchanged, on a tiny synthetic tree; a run killed with Ctrl-C saves and resumes"
-import json, os, signal, subprocess, sys, time
-from pathlib import Path
+import json, signal, subprocess, sys, time
 import pytest
+from cli_helpers import run_python, synthetic_workdir
 
 TRAIN = 'from clothembed.train import train_cli; train_cli()'
 PREDICT = 'from clothembed.predict import predict_cli; predict_cli()'
 
-@pytest.fixture(scope='module')
-def work(tmp_path_factory):
-    d = tmp_path_factory.mktemp('cli')
-    os.environ['CLOTHEMBED_CACHE'] = str(d / 'cache')
-    from clothembed.synth import write_dataset
-    write_dataset(d / 'data', n_designs=12, photos_per_design=2, size=64, progress=False)
-    return d
+run = run_python
 
-def run(code, *args, cwd, **kw):
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
-    return subprocess.run([sys.executable, '-c', code, *args], cwd=cwd, capture_output=True, text=True, env=env, **kw)
+@pytest.fixture(scope='module')
+def work(tmp_path_factory): return synthetic_workdir(tmp_path_factory.mktemp('cli'), 12, 2, 64)
 
 SMALL = ['--size', '32', '--bs', '8', '--epochs', '1', '--extra_designs', '0']
 
@@ -52,7 +45,7 @@ def test_dual_from_siamese_and_mismatch(work):
 
 def test_killed_run_resumes(work):
     args = ['--run_id', 'killed', '--dataset_name', 'deepfashion', '--data_root', str(work / 'data'), '--size', '32', '--bs', '8', '--extra-designs', '0']
-    p = subprocess.Popen([sys.executable, '-c', TRAIN, *args, '--epochs', '200'], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, '-c', TRAIN, *args, '--epochs', '100000'], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ck = work / 'ckpt/killed.json'
     t0 = time.time()
     while not ck.exists() and time.time() - t0 < 240: time.sleep(0.5)
