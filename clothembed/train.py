@@ -39,7 +39,7 @@ from .metrics import cross_domain_recall, retrieval_metrics
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'sync_sidecar', 'save_checkpoint',
            'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch', 'CSVLog',
            'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
-           'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
+           'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
            'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
@@ -368,31 +368,32 @@ class StrokeWidth(RandTransform):
         pick = torch.where((self.sign > 0)[:, None, None, None], thick, thin)
         return torch.where(self.mask[:, None, None, None], pick, x)
 
-class Grayscale(RandTransform):
-    "Turn a share `p` of the images grey, drawn per image: garments come in white, black and grey, and product photos can be monochrome"
-    order, split_idx = 45, 0
-    def __init__(self, p:float=0.2): super().__init__(p=p)
+class PerImage(RandTransform):
+    "A batch transform drawn per image: `mask` marks the share `p` of images it changes; `draw` draws anything else it needs"
+    split_idx = 0
     def before_call(self, b, split_idx):
-        super().before_call(b, split_idx); self.do = True   # the draw is per image, below
+        super().before_call(b, split_idx); self.do = True   # fastai's draw is per batch; this one is per image
         x = b[0] if isinstance(b, tuple) else b
-        self.mask = torch.rand(len(x), device=x.device) < self.p
-    def encodes(self, x:TensorImage):
-        g = (x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True).expand_as(x)
-        return torch.where(self.mask[:, None, None, None], g, x)
+        self.mask = torch.rand(len(x), device=x.device) < self.p; self.draw(x)
+    def draw(self, x): pass
+    def where(self, changed, x): return torch.where(self.mask[:, None, None, None], changed, x)
 
-class LowRes(RandTransform):
-    "Shrink a share `p` of the images to between a quarter and a half of their size and enlarge them back, drawn per image: catalogue thumbnails and far-off photos are soft"
-    order, split_idx = 46, 0
+class Grayscale(PerImage):
+    "Turn a share `p` of the images grey: garments come in white, black and grey, and product photos can be monochrome"
+    order = 45
     def __init__(self, p:float=0.2): super().__init__(p=p)
-    def before_call(self, b, split_idx):
-        super().before_call(b, split_idx); self.do = True
-        x = b[0] if isinstance(b, tuple) else b
-        self.mask = torch.rand(len(x), device=x.device) < self.p; self.f = float(torch.empty(1).uniform_(0.25, 0.5))
+    def encodes(self, x:TensorImage): return self.where((x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True).expand_as(x), x)
+
+class LowRes(PerImage):
+    "Shrink a share `p` of the images to between a quarter and a half of their size and enlarge them back: catalogue thumbnails and far-off photos are soft"
+    order = 46
+    def __init__(self, p:float=0.2): super().__init__(p=p)
+    def draw(self, x): self.f = float(torch.empty(1).uniform_(0.25, 0.5))
     def encodes(self, x:TensorImage):
         if not self.mask.any(): return x
         h, w = x.shape[-2:]
         lo = F.interpolate(x, size=(max(4, int(h * self.f)), max(4, int(w * self.f))), mode='bilinear', antialias=True, align_corners=False)
-        return torch.where(self.mask[:, None, None, None], F.interpolate(lo, size=(h, w), mode='bilinear', align_corners=False), x)
+        return self.where(F.interpolate(lo, size=(h, w), mode='bilinear', align_corners=False), x)
 
 def batch_augment(kind:str, size:int):
     "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting), 'texture' (also hue and saturation swings) or 'strokes' (line drawings: also stroke width and larger affine)"
