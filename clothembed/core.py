@@ -17,7 +17,7 @@ from fastcore.script import bool_arg
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'save_npy', 'sweep_tmp', 'ensure_writable',
            'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
-           'resolve_annotation', 'cli_parser', 'run_cli']
+           'resolve_annotation', 'cli_parser', 'call_cli', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -215,12 +215,15 @@ def cli_parser(func, prog:str=None) -> argparse.ArgumentParser:
         _opt(p, name, info, ns)
     return p
 
-def run_cli(func, argv=None, prog:str=None):
-    "Parse `argv` (default `sys.argv[1:]`, never modified) for `func` and call it; a user error ends with one line, a bug keeps its traceback"
-    prog = prog or Path(sys.argv[0]).name
-    args = cli_parser(func, prog).parse_args(sys.argv[1:] if argv is None else list(argv))
-    try: return func(**vars(args))
+def call_cli(func, kw:dict, prog:str):
+    "Call `func(**kw)` for a command line: Ctrl-C exits with 130, a user error ends with one line naming `prog`, a bug keeps its traceback"
+    try: return func(**kw)
     except KeyboardInterrupt: raise SystemExit(130)
     except Exception as e:
         if not is_user_error(e): raise
         raise SystemExit(f"{prog}: error: {error_line(e)}")
+
+def run_cli(func, argv=None, prog:str=None):
+    "Parse `argv` (default `sys.argv[1:]`, never modified) for `func` and call it with `call_cli`"
+    prog = prog or Path(sys.argv[0]).name
+    return call_cli(func, vars(cli_parser(func, prog).parse_args(sys.argv[1:] if argv is None else list(argv))), prog)

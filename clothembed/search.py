@@ -13,7 +13,7 @@ import torch
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
-                             cache_dir, sweep_tmp, cli_parser, is_user_error, error_line, pick_device)
+                             cache_dir, sweep_tmp, cli_parser, call_cli, pick_device)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize
 from .train import TrainConfig, train, ckpt_file, load_model
 from .metrics import knn_exact
@@ -717,8 +717,4 @@ def search_cli(argv=None, prog:str='clothembed-search'):
     cmd = argv[0]
     if cmd not in COMMANDS: raise SystemExit(f"{prog}: error: unknown command {cmd!r}: choose index, query or serve")
     args = search_parser(cmd, prog).parse_args(argv[1:])
-    try: return COMMANDS[cmd](**vars(args))
-    except KeyboardInterrupt: raise SystemExit(130)
-    except Exception as e:
-        if not is_user_error(e): raise
-        raise SystemExit(f"{prog} {cmd}: error: {error_line(e)}")
+    return call_cli(COMMANDS[cmd], vars(args), f"{prog} {cmd}")
