@@ -118,18 +118,22 @@ def test_two_first_runs_on_an_empty_cache(tmp_path, lock):
     assert not leftovers(tmp_path / 'cache')
     assert sorted(p.name for p in (tmp_path / 'cache/synthetic').iterdir()) == [f'v{GENERATOR_VERSION}_d8_p2_s32_seed0']
 
-def test_two_processes_build_the_same_item_cache(tmp_path):
+def _tiny_df2(tmp_path):
+    "A tiny synthetic DeepFashion2 tree in `tmp_path/data`: its path, and the environment of a process caching in `tmp_path/cache`"
     from clothembed.synth import write_dataset
     write_dataset(tmp_path / 'data', n_designs=8, photos_per_design=2, size=48, progress=False)
+    return str(tmp_path / 'data/deepfashion2'), {**ENV, 'CLOTHEMBED_CACHE': str(tmp_path / 'cache')}
+
+def test_two_processes_build_the_same_item_cache(tmp_path):
+    df2, env = _tiny_df2(tmp_path)
     code = ('import clothembed.data as d, numpy as np\n'
             'b = d.ItemStore._build\n'
             'def build(self, *a, **k): print("BUILD"); return b(self, *a, **k)\n'
             'd.ItemStore._build = build\n'
-            f'ds = d.deepfashion2({str(tmp_path / "data/deepfashion2")!r}, "train", "grayscale_mask")\n'
+            f'ds = d.deepfashion2({df2!r}, "train", "grayscale_mask")\n'
             '#GO\n'
             's = d.ItemStore(ds, 24)\n'
             'print("SUM", int(np.asarray(s.arr).sum()), s.arr.filename)\n')
-    env = {**ENV, 'CLOTHEMBED_CACHE': str(tmp_path / 'cache')}
     res = _together([code, code], tmp_path, env)
     for rc, out, err in res: assert rc == 0, err[-2000:]
     assert sum(out.count('BUILD') for _, out, _ in res) == 1                     # the second waited and used the first's
@@ -137,16 +141,14 @@ def test_two_processes_build_the_same_item_cache(tmp_path):
     assert not leftovers(tmp_path / 'cache')
 
 def test_killed_item_cache_build_is_swept(tmp_path):
-    from clothembed.synth import write_dataset
-    write_dataset(tmp_path / 'data', n_designs=8, photos_per_design=2, size=48, progress=False)
+    df2, env = _tiny_df2(tmp_path)
     code = ('import os, signal, clothembed.data as d\n'
             'im = d.ItemSet.image\n'
             'def image(self, i):\n'
             '    if i == 3: os.kill(os.getpid(), signal.SIGKILL)\n'
             '    return im(self, i)\n'
             'd.ItemSet.image = image\n'
-            f'd.ItemStore(d.deepfashion2({str(tmp_path / "data/deepfashion2")!r}, "train"), 24)\n')
-    env = {**ENV, 'CLOTHEMBED_CACHE': str(tmp_path / 'cache')}
+            f'd.ItemStore(d.deepfashion2({df2!r}, "train"), 24)\n')
     r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert [p for p in leftovers(tmp_path / 'cache/items') if p.endswith('.tmp.npy')], 'the kill should leave a half-built file'
