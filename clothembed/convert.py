@@ -90,10 +90,10 @@ def convert_checkpoint(src, # the original's `.pth` checkpoint (or a bare state 
     dset_mode = dset_mode or info.get('dset_mode') or 'grayscale_mask'
     if not isinstance(dataset_name, str) or Path(dataset_name).is_absolute() or '/' in dataset_name: dataset_name = 'folder'  # the original's image-folder branch
     try: cfg = TrainConfig.from_recipe('paper', run_id=out.stem, model_type=model_type, encoder=encoder, dim=dim, size=size,
-                                       dataset_name=dataset_name, dset_mode=dset_mode)
+                                       dataset_name=dataset_name, dset_mode=dset_mode, resize='pad')   # as checkpoints from before the choice
     except DataError as e: raise DataError(f"{src}: {e}") from None
     meta = dict(format='clothembed-checkpoint', version=1, model_type=model_type, encoder=encoder, dim=dim, dset_mode=cfg.dset_mode,
-                dataset_name=dataset_name, size=size, epoch=0, iteration=0, config=cfg.asdict(),
+                dataset_name=dataset_name, size=size, resize=cfg.resize, epoch=0, iteration=0, config=cfg.asdict(),
                 converted_from=str(src), original=dict(epoch=info.get('epoch'), iteration=info.get('it')))
     return save_checkpoint(out, model, meta)
 

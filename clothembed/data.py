@@ -13,8 +13,7 @@ from typing import Callable
 from pathlib import Path
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, UnidentifiedImageError
-from fastcore.basics import ifnone
+from PIL import Image, ImageDraw
 from fastcore.foundation import L
 from fastprogress.fastprogress import progress_bar
 from fastai.data.core import TfmdLists, TfmdDL, DataLoaders
@@ -25,7 +24,6 @@ from fastai.data.transforms import IntToFloatTensor, Normalize
 from fastai.vision.data import get_grid
 from fastai.imports import dispatch
 from fasttransform import Transform
-from fastcore.basics import fastuple
 from .core import DataError, IMAGENET_STATS, atomic_path, read_json, write_json, cache_dir
 
 # %% auto #0

@@ -35,6 +35,13 @@ class ContrastiveLoss(nn.Module):
         return (same * d2 + (1 - same) * (self.margin - d).clamp_min(0).pow(2)).sum() / (2 * len(i))
 
 # %% ../nbs/04_losses.ipynb #1ac65a87
+def _multi_ce(logits, pos):
+    "Cross-entropy with several positives per row: mean over positives of -log softmax, over rows that have one"
+    has = pos.any(1)
+    if not has.any(): return logits.sum() * 0
+    logp = logits - logits.logsumexp(1, keepdim=True)
+    return -((logp.masked_fill(~pos, 0).sum(1)[has]) / pos.sum(1)[has]).mean()
+
 class SupConLoss(nn.Module):
     "Multi-positive InfoNCE (supervised contrastive) over a batch of embeddings `(N, dim)` with labels"
     def __init__(self, temperature:float=0.1): # the similarities are divided by it
@@ -43,12 +50,9 @@ class SupConLoss(nn.Module):
         lab = labels_of(y)
         n = len(emb); eye = torch.eye(n, dtype=torch.bool, device=emb.device)
         logits = (emb @ emb.T / self.t).masked_fill(eye, float('-inf'))
-        logp = logits - logits.logsumexp(1, keepdim=True)
         pos = (lab[:, None] == lab[None]) & ~eye
-        has = pos.any(1)
-        if not has.any(): return (emb * 0).sum()
-        per = (logp.masked_fill(~pos, 0).sum(1)[has]) / pos.sum(1)[has]
-        return -per.mean()
+        if not pos.any(): return (emb * 0).sum()   # no positives: zero (the masked diagonal would make `_multi_ce`'s zero NaN)
+        return _multi_ce(logits, pos)
 
 # %% ../nbs/04_losses.ipynb #4080757e
 def _sides(emb, y):
@@ -57,13 +61,6 @@ def _sides(emb, y):
     if t.ndim == 2 and t.shape[1] > 1 and (t[:, 1] == 1).any() and (t[:, 1] == 0).any():
         d = t[:, 1].as_subclass(torch.Tensor); return (d == 0).nonzero()[:, 0], (d == 1).nonzero()[:, 0]
     i = torch.arange(0, len(emb) - 1, 2, device=emb.device); return i, i + 1
-
-def _multi_ce(logits, pos):
-    "Cross-entropy with several positives per row: mean over positives of -log softmax, over rows that have one"
-    has = pos.any(1)
-    if not has.any(): return logits.sum() * 0
-    logp = logits - logits.logsumexp(1, keepdim=True)
-    return -((logp.masked_fill(~pos, 0).sum(1)[has]) / pos.sum(1)[has]).mean()
 
 class InfoNCELoss(nn.Module):
     "Symmetric cross-domain InfoNCE: photos against line drawings and back, positives by label"

@@ -13,7 +13,7 @@ import torch
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
-                             cache_dir, sweep_tmp, cli_parser, call_cli, pick_device)
+                             cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize
 from .train import TrainConfig, train, ckpt_file, load_model
 from .metrics import knn_exact
@@ -141,7 +141,7 @@ def catalogue_sources(root, # the catalogue folder
 
 def source_figures(root:Path, src:dict, domain:str='drawings') -> list:
     "`[(box, view, PIL image)]` of a source: the figures cut from a sheet, or the whole photo"
-    img = _load(root / src['key'])
+    img = load_image(root / src['key'])
     if domain == 'photos': return [([0, 0, img.width, img.height], 0, img)]
     boxes = src['boxes'] if src['boxes'] is not None else detect_figures(img)
     if not boxes: raise DataError(f"{root / src['key']}: no figure found on this sheet (is it blank, or drawn in very light ink?)")
@@ -149,10 +149,7 @@ def source_figures(root:Path, src:dict, domain:str='drawings') -> list:
 
 MAX_PIXELS = 50_000_000
 
-def _load(path) -> Image.Image:
-    "`load_image`, with a clear error for an image too large to decode safely"
-    try: return load_image(path)
-    except Image.DecompressionBombError as e: raise DataError(f"{path}: image too large to read safely ({e})") from None
+
 
 # %% ../nbs/09_search.ipynb #58a093a9
 ANN_ABOVE = 50_000
@@ -309,12 +306,12 @@ class SearchIndex:
 
     def figure_image(self, i:int) -> Image.Image:
         "The picture of figure `i`: cut from its sheet, or the whole photo"
-        img = _load(self.sheet_path(i))
+        img = load_image(self.sheet_path(i))
         return img if self.domain == 'photos' else apply_mode(img, dict(bbox=self.boxes[i].tolist()), 'line_drawing')
 
     def sheet_image(self, i:int) -> Image.Image:
         "The whole sheet of figure `i`, with the boxes of its figures drawn (figure `i` in red)"
-        img = _load(self.sheet_path(i)); dr = ImageDraw.Draw(img); w = max(2, img.width // 200)
+        img = load_image(self.sheet_path(i)); dr = ImageDraw.Draw(img); w = max(2, img.width // 200)
         for j in np.where(self.scode == self.scode[i])[0]:
             dr.rectangle(self.boxes[j].tolist(), outline=(220, 30, 30) if j == i else (60, 120, 220), width=w)
         return img
@@ -325,7 +322,7 @@ def _write_array_files(out:Path, X16:np.ndarray, ix=None) -> tuple:
     import secrets
     tok = secrets.token_hex(4)
     e = dict(file=f"embeddings-{tok}.npy", dtype='float16', shape=list(X16.shape))
-    with atomic_path(out / e['file'], '.npy') as t: np.save(t, X16, allow_pickle=False)
+    save_npy(X16, out / e['file'])
     e['sha256'] = file_sha256(out / e['file'])
     a = None
     if ix is not None:
@@ -469,7 +466,7 @@ class Searcher:
         "`[{query, results}]` for image files or folders `paths`"
         fs, out = query_paths(paths), []
         for i in range(0, len(fs), 64):                       # a folder of photos is read a batch at a time
-            out += [dict(query=str(f), results=r) for f, r in zip(fs[i:i + 64], self.rank_images([_load(f) for f in fs[i:i + 64]], k))]
+            out += [dict(query=str(f), results=r) for f, r in zip(fs[i:i + 64], self.rank_images([load_image(f) for f in fs[i:i + 64]], k))]
         return out
 
     def similar_patterns(self, pattern:str, k:int=10) -> list:
@@ -513,7 +510,7 @@ def results_html(results:list, index:SearchIndex, title:str='clothembed-search')
         cards = ''.join(f'<div class="card"><img src="{_data_uri(index.figure_image(r["figure"]), 150)}" alt="{e(r["pattern"])}">'
                         f'<div><b>#{r["rank"]}</b> {e(r["pattern"])} · view {r["view"]}</div><div class="score">score {r["score"]:.3f}</div>'
                         f'<div class="score">{e(r["sheet"])}</div></div>' for r in q['results'])
-        body.append(f'<div class="q"><div class="qimg"><img src="{_data_uri(_load(q["query"]))}" alt="query"><div>{e(Path(q["query"]).name)}</div></div>'
+        body.append(f'<div class="q"><div class="qimg"><img src="{_data_uri(load_image(q["query"]))}" alt="query"><div>{e(Path(q["query"]).name)}</div></div>'
                     f'<div class="grid">{cards}</div></div>')
     return (f'<!doctype html><html><head><meta charset="utf-8"><title>{e(title)}</title><style>{PAGE_CSS}</style></head><body>'
             f'<h1>{e(title)}</h1><p>Index {e(str(index.folder))}: {len(index)} figures of {len(index.patterns)} patterns.</p>'

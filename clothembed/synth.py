@@ -7,7 +7,7 @@ Docs: https://clothembed.github.io/clothembed/synth.html.md"""
 # %% ../nbs/01_synth.ipynb #9e973cab
 from __future__ import annotations
 import json, hashlib, math, os, shutil, tempfile, time
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -260,7 +260,7 @@ def garment_geometry(d:Design):
             left = [(cx - ww, wy), (cx - 0.19, wy + 0.16)]
             pieces.append(_poly(left, _legs(d, wy + 0.16, 0.19), _mirror(left)[::-1]))
         _bottom_details(d, seg, buttons, cx, wy, ww, pieces[0])
-    return _fit(dict(pieces=pieces, lines=lines, buttons=buttons, joints=joints if top else []))
+    return _fit(dict(pieces=pieces, lines=lines, buttons=buttons, joints=joints if top else np.zeros((0, 2), np.float32)))
 
 # %% ../nbs/01_synth.ipynb #b568af79
 def _legs(d, y0, w0):
@@ -285,7 +285,7 @@ def _fit(g, margin=0.06):
     pieces, lines = [f(p) for p in g['pieces']], [f(l) for l in g['lines']]
     # all strokes densified into one array (pieces closed), so posing and wobbling are one vectorised call each
     dense = [_densify(np.vstack([p, p[:1]]), 0.012) for p in pieces] + [_densify(l, 0.012) for l in lines]
-    return dict(pieces=pieces, lines=lines, buttons=[(*(np.array(b[:2]) * s + off), b[2] * s) for b in g['buttons']], joints=f(g['joints']) if len(g.get('joints', [])) else np.zeros((0, 2), np.float32),
+    return dict(pieces=pieces, lines=lines, buttons=[(*(np.array(b[:2]) * s + off), b[2] * s) for b in g['buttons']], joints=f(g['joints']),
                 flat=np.concatenate(dense), splits=np.cumsum([len(q) for q in dense])[:-1], n_pieces=len(pieces))
 
 # %% ../nbs/01_synth.ipynb #e5262d22
@@ -514,7 +514,7 @@ def pose_geometry(g, pose):
     q = np.split(pose_points(g['flat'], pose), g['splits']); n = g['n_pieces']
     return dict(pieces=[p[:-1] for p in q[:n]], lines=q[n:],
                 buttons=[(*pose_points(np.array([b[:2]]), pose)[0], b[2] * pose['scale']) for b in g['buttons']],
-                joints=pose_points(g['joints'], pose) if len(g.get('joints', [])) else np.zeros((0, 2), np.float32))
+                joints=pose_points(g['joints'], pose))
 
 # %% ../nbs/01_synth.ipynb #354e70b0
 def render_mask(g:dict, size:int=256):
