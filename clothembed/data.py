@@ -802,11 +802,22 @@ class Pool:
         self.by_label = {}
         for i, l in enumerate(self.labels): self.by_label.setdefault(int(l), []).append(i)
         if len(self.by_label) < 2: raise DataError(f"{a.iset.name}: training needs at least two garments, found {len(self.by_label)}")
+        self._sides = {}
     def __len__(self): return len(self.where)
     @property
     def paired(self): return len(self.stores) > 1
     def image(self, i): s, r = self.where[i]; return self.stores[s].tensor(r)
     def photos(self): return np.where(self.domain == 0)[0]
+    def side(self, domain:int, category=None, by_category:bool=False):
+        "Items of `domain` (only those of `category` when `by_category`) in order, and each label's positions among them: built once, so that drawing a partner does not rescan the pool"
+        key = (domain, by_category, category if by_category else None)
+        if key not in self._sides:
+            idx = np.where(self.domain == domain)[0]
+            if by_category: idx = idx[np.array([self.category[j] == category for j in idx], bool)] if len(idx) else idx
+            at = {}
+            for p, j in enumerate(idx): at.setdefault(int(self.labels[j]), []).append(p)
+            self._sides[key] = (idx, at)
+        return self._sides[key]
 
 class Targets(TensorBase):
     "Per item: label, domain (0 photo, 1 line drawing) and index in the pool"
@@ -830,11 +841,16 @@ class PairSampler:
         side = 1 if pool.paired else 0; l = pool.labels[i]
         pos = [j for j in pool.by_label[int(l)] if pool.domain[j] == side and j != i]
         if pos and rng.random() < self.p: return pos[rng.integers(len(pos))], True
-        pool_ = [j for j in np.where(pool.domain == side)[0] if pool.labels[j] != l]
-        if self.hard:
-            same = [j for j in pool_ if pool.category[j] == pool.category[i]]
-            pool_ = same or pool_
-        return pool_[rng.integers(len(pool_))], False
+        idx, at = pool.side(side)
+        if self.hard:   # the same category, unless only this garment has it
+            cidx, cat = pool.side(side, pool.category[i], by_category=True)
+            if len(cidx) > len(cat.get(int(l), [])): idx, at = cidx, cat
+        skip = at.get(int(l), [])
+        k = int(rng.integers(len(idx) - len(skip)))   # the k-th item of another garment: step over this garment's positions
+        for p in skip:
+            if p > k: break
+            k += 1
+        return int(idx[k]), False
     def __call__(self, pool:Pool, bs:int, rng) -> list:
         "Flat indices of one epoch: `bs` pairs per batch, whole batches only"
         a = rng.permutation(pool.photos()); a = a[:max(1, len(a) // bs) * bs] if len(a) >= bs else a

@@ -281,19 +281,19 @@ class SearchIndex:
 
     def rank(self, Q:np.ndarray, k:int=10, exclude:set=None) -> list:
         "For each row of `Q`, the `k` best patterns (each by its best figure), as records with rank and score"
-        out = []
-        for q in np.asarray(Q, np.float32):
-            K = min(self.n, max(4 * k, 50))
-            while True:
-                I, S = self.search(q[None], K)
+        Q = np.asarray(Q, np.float32); out = [None] * len(Q)
+        todo, K = np.arange(len(Q)), min(self.n, max(4 * k, 50))
+        while len(todo):   # all rows in one search; rows whose K figures hold fewer than k patterns search again, deeper
+            I, S, left = *self.search(Q[todo], K), []
+            for q, Ir, Sr in zip(todo, I, S):
                 best = {}
-                for i, s in zip(I[0], S[0]):
+                for i, s in zip(Ir, Sr):
                     if i < 0: continue
                     p = int(self.pcode[i])
                     if p not in best and (not exclude or self.patterns[p] not in exclude): best[p] = (int(i), float(s))
-                if len(best) >= k or K >= self.n: break
-                K = min(self.n, K * 4)
-            out.append([self.record(i, s, r) for r, (i, s) in enumerate(list(best.values())[:k], 1)])
+                if len(best) >= k or K >= self.n: out[q] = [self.record(i, s, r) for r, (i, s) in enumerate(list(best.values())[:k], 1)]
+                else: left.append(q)
+            todo, K = np.array(left, int), min(self.n, K * 4)
         return out
 
     def pattern_figures(self, pattern:str) -> np.ndarray:
