@@ -628,14 +628,15 @@ def _sub(root:Path, name:str=None):
     return root / name if name and (root / name).is_dir() else root
 
 def with_ground_truth(iset:ItemSet, root) -> ItemSet:
-    "Items of the synthetic dataset at `root` with their `design` and `texture` from its ground truth (unchanged for other data)"
+    "Items of the synthetic dataset at `root` with their `design`, `texture` and (where the reader gave none) `category` from its ground truth (unchanged for other data)"
     root = Path(root).resolve(); gt = root / 'ground_truth.json'
     if not gt.exists() or iset.arrays is not None: return iset
-    images = read_json(gt)['images']
+    gt = read_json(gt); images, designs = gt['images'], gt.get('designs', {})
     def _gt(it):
         try: g = images.get(str(Path(it['path']).resolve().relative_to(root)))
         except ValueError: g = None
-        return {**it, 'design': g['design_id'], 'texture': g['texture_id']} if g else it
+        if not g: return it
+        return {'category': designs.get(g['design_id'], {}).get('category'), **it, 'design': g['design_id'], 'texture': g['texture_id']}
     return ItemSet([_gt(it) for it in iset.items], iset.mode, iset.name, skipped=iset.skipped)
 
 def dataset_items(name:str, # a registered dataset
@@ -803,6 +804,10 @@ class Pool:
         for i, l in enumerate(self.labels): self.by_label.setdefault(int(l), []).append(i)
         if len(self.by_label) < 2: raise DataError(f"{a.iset.name}: training needs at least two garments, found {len(self.by_label)}")
         self._sides = {}
+        # each garment's category as an integer for the loss (-1: none known), also on its line drawings, which carry none
+        cats = sorted({str(c) for c in self.category if c is not None})
+        of = {int(l): next((cats.index(str(self.category[i])) for i in idx if self.category[i] is not None), -1) for l, idx in self.by_label.items()}
+        self.category_id = np.array([of[int(l)] for l in self.labels])
     def __len__(self): return len(self.where)
     @property
     def paired(self): return len(self.stores) > 1
@@ -820,14 +825,14 @@ class Pool:
         return self._sides[key]
 
 class Targets(TensorBase):
-    "Per item: label, domain (0 photo, 1 line drawing) and index in the pool"
+    "Per item: label, domain (0 photo, 1 line drawing), index in the pool and category (-1: none known)"
 
 class PoolItem(Transform):
     "Flat index -> `(image, domain, Targets)`"
     def __init__(self, pool:Pool): super().__init__(); self.pool = pool
     def encodes(self, i:int):
         p = self.pool
-        return p.image(i), TensorCategory(int(p.domain[i])), Targets(torch.tensor([int(p.labels[i]), int(p.domain[i]), i]))
+        return p.image(i), TensorCategory(int(p.domain[i])), Targets(torch.tensor([int(p.labels[i]), int(p.domain[i]), i, int(p.category_id[i])]))
 
 # %% ../nbs/02_data.ipynb #8b0df2ce
 class PairSampler:
@@ -898,7 +903,7 @@ def get_sampler(name:str='pairs', positive_proportion:float=0.5, hard_negatives:
     if name == 'pk': return PKSampler(k, hard)
     raise ValueError(f"unknown sampler {name!r}: choose pairs or pk")
 
-# %% ../nbs/02_data.ipynb #11a7f2db
+# %% ../nbs/02_data.ipynb #8440c2b6
 class SampledDL(TfmdDL):
     "A fastai `DataLoader` whose epoch order and batches come from a sampler over a `Pool`"
     def __init__(self, pool:Pool, sampler, bs:int=64, seed:int=None, **kwargs):
@@ -924,7 +929,7 @@ def show_batch(x:tuple, y:Targets, samples, ctxs=None, max_n=12, nrows=None, nco
     n = min(len(x[0]), max_n)
     if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=min(ncols, n), figsize=figsize)
     for i, ctx in enumerate(ctxs[:n]):
-        l, d, _ = (int(v) for v in y[i])
+        l, d = int(y[i][0]), int(y[i][1])
         show_image(x[0][i], ctx=ctx, title=f"{'drawing' if d else 'photo'} g{l}")
     return ctxs
 

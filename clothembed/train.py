@@ -254,6 +254,7 @@ class TrainConfig:
                  hard_negatives:bool=False, # pairs sampler: negatives from the same category
                  loss:LossName='supcon+infonce', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
                  temperature:float=0.1, # temperature of supcon/infonce
+                 category_weight:float=0.0, # weight of a loss term drawing garments of one category together (`CategoryLoss`; needs categories: DeepFashion2's, or the synthetic designs'); 0: off
                  schedule:Literal['onecycle', 'step']='onecycle', # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
                  lr:float=None, # learning rate (default 3e-3 with onecycle, 0.01 with step)
                  freeze_encoder_until_it:int=0, # iterations with only the projection trained
@@ -276,6 +277,8 @@ class TrainConfig:
         for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
             if not isinstance(getattr(self, k), int) or isinstance(getattr(self, k), bool) or getattr(self, k) < 1:
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
+        if isinstance(self.category_weight, bool) or not isinstance(self.category_weight, (int, float)) or not 0 <= self.category_weight < math.inf:
+            raise ArgumentError(f"category_weight must be a number, 0 or more (got {self.category_weight!r})")
         for k, a in self.__init__.__annotations__.items():
             a = resolve_annotation(a, globals())
             if getattr(a, '__origin__', None) is Literal and getattr(self, k) not in a.__args__:
@@ -433,7 +436,9 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     sampler = dls.train.sampler
     opt = partial(SGD, mom=0.9, decouple_wd=False) if cfg.schedule == 'step' else Adam
     metrics = [retrieval_at_1()] + ([pair_accuracy()] if sampler.adjacent else [])
-    learn = Learner(dls, model.to(dev), loss_func=get_loss(cfg.loss, cfg.temperature, 'adjacent' if sampler.adjacent else 'all'), opt_func=opt,
+    if cfg.category_weight and (dls.train.pool.category_id < 0).all():
+        raise DataError(f"category_weight={cfg.category_weight} needs garment categories, and no item of {cfg.dataset_name} at {data_root(cfg)} has one: give category_weight=0")
+    learn = Learner(dls, model.to(dev), loss_func=get_loss(cfg.loss, cfg.temperature, 'adjacent' if sampler.adjacent else 'all', cfg.category_weight), opt_func=opt,
                     splitter=encoder_splitter, metrics=metrics, cbs=cbs, wd=1e-4 if cfg.schedule == 'step' else 0.01)
     if dev.type == 'cuda':
         learn.to_channelslast()
