@@ -813,12 +813,12 @@ class Pool:
     def paired(self): return len(self.stores) > 1
     def image(self, i): s, r = self.where[i]; return self.stores[s].tensor(r)
     def photos(self): return np.where(self.domain == 0)[0]
-    def side(self, domain:int, category=None, by_category:bool=False):
-        "Items of `domain` (only those of `category` when `by_category`) in order, and each label's positions among them: built once, so that drawing a partner does not rescan the pool"
-        key = (domain, by_category, category if by_category else None)
+    def side(self, domain:int, category:int=None):
+        "Items of `domain` (only those whose garment is of `category`, a `category_id`, when given) in order, and each label's positions among them: built once, so that drawing a partner does not rescan the pool"
+        key = (domain, category)
         if key not in self._sides:
             idx = np.where(self.domain == domain)[0]
-            if by_category: idx = idx[np.array([self.category[j] == category for j in idx], bool)] if len(idx) else idx
+            if category is not None: idx = idx[self.category_id[idx] == category]
             at = {}
             for p, j in enumerate(idx): at.setdefault(int(self.labels[j]), []).append(p)
             self._sides[key] = (idx, at)
@@ -847,8 +847,8 @@ class PairSampler:
         pos = [j for j in pool.by_label[int(l)] if pool.domain[j] == side and j != i]
         if pos and rng.random() < self.p: return pos[rng.integers(len(pos))], True
         idx, at = pool.side(side)
-        if self.hard:   # the same category, unless only this garment has it
-            cidx, cat = pool.side(side, pool.category[i], by_category=True)
+        if self.hard:   # the same category (the garment's: line drawings carry none themselves), unless only this garment has it
+            cidx, cat = pool.side(side, int(pool.category_id[i]))
             if len(cidx) > len(cat.get(int(l), [])): idx, at = cidx, cat
         skip = at.get(int(l), [])
         k = int(rng.integers(len(idx) - len(skip)))   # the k-th item of another garment: step over this garment's positions
@@ -875,7 +875,7 @@ class PKSampler:
         key = {}
         for l in labels:
             idx = pool.by_label[l]
-            key[l] = {pool.category[i] for i in idx} if self.hard == 'category' else {pool.texture[i] for i in idx if pool.texture[i] is not None}
+            key[l] = {int(pool.category_id[i]) for i in idx} if self.hard == 'category' else {pool.texture[i] for i in idx if pool.texture[i] is not None}
         out, left = [], labels
         while left:
             seed, rest = left[0], left[1:]
