@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #2491414d
 from __future__ import annotations
-import argparse, errno, inspect, json, os, re, secrets, sys, typing
+import argparse, errno, hashlib, inspect, json, os, re, secrets, sys, typing
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -15,9 +15,9 @@ from fastcore.script import bool_arg
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
-           'atomic_path', 'write_text', 'write_json', 'read_json', 'save_npy', 'sweep_tmp', 'ensure_writable',
-           'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
-           'resolve_annotation', 'cli_parser', 'call_cli', 'run_cli']
+           'atomic_path', 'write_text', 'write_json', 'read_json', 'file_hash', 'save_npy', 'sweep_tmp',
+           'ensure_writable', 'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device',
+           'seed_everything', 'resolve_annotation', 'cli_parser', 'call_cli', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -77,6 +77,13 @@ def read_json(path):
     if not path.exists(): raise DataError(f"{path}: file not found")
     try: return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f"{path}: not valid JSON ({e})") from None
+
+def file_hash(path, name:str='sha256', chunk:int=1 << 22) -> str:
+    "Hex digest (hashlib's `name`) of a file's content, read a chunk at a time"
+    h = hashlib.new(name)
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(chunk), b''): h.update(b)
+    return h.hexdigest()
 
 def save_npy(arr, path):
     "Save `arr` to `path` (.npy, never pickled) atomically"

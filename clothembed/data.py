@@ -38,7 +38,7 @@ __all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FASHION_MNIST', 'FASHION_
 
 # %% ../nbs/02_data.ipynb #0d843b2a
 import errno, math, shutil, warnings
-from .core import ArgumentError, file_lock, sweep_tmp
+from .core import ArgumentError, file_lock, sweep_tmp, file_hash
 
 def _num(v) -> bool:
     "Whether `v` is a finite JSON number (not a bool)"
@@ -264,12 +264,6 @@ def _stamp(paths) -> str:
         except OSError: h.update(f"{p}\0-\n".encode())
     return h.hexdigest()
 
-def _content_stamp(path) -> str:
-    "Fingerprint of one file's bytes (for files cheap to read next to what is derived from them)"
-    h = hashlib.sha1()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
 
 def _read_index(ip):
     "A cached index, or None when it is missing or unreadable (then it is rebuilt)"
@@ -291,7 +285,7 @@ def deepfashion2(root, # DeepFashion2 root holding `{split}/image` and `{split}/
     if group_by not in ('pair_style', 'pair'): raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
     if root.suffix == '.json':
         imd = Path(image_dir or (root.parent / 'image' if (root.parent / 'image').exists() else root.parent)).resolve()
-        src, stamp = root, [_content_stamp(root), str(imd)]   # the items' paths depend on the image folder too
+        src, stamp = root, [file_hash(root, 'sha1'), str(imd)]   # the items' paths depend on the image folder too
         load = lambda: _df2_items_from_coco(root, imd, skip_bad)
     else:
         sd = root / split

@@ -11,7 +11,7 @@ import torch
 from .core import ArgumentError, MissingExtra
 
 # %% auto #0
-__all__ = ['METRICS', 'knn_exact', 'knn_faiss', 'knn', 'retrieval_metrics', 'attribute_agreement', 'shape_bias',
+__all__ = ['METRICS', 'knn_exact', 'import_faiss', 'knn_faiss', 'knn', 'retrieval_metrics', 'attribute_agreement', 'shape_bias',
            'texture_leakage', 'cross_domain_recall', 'evaluate_embedding']
 
 # %% ../nbs/05_metrics.ipynb #a9c3d06c
@@ -37,10 +37,15 @@ def knn_exact(Q:np.ndarray, # queries (n, dim), unit vectors
         I[i:i + qblock], S[i:i + qblock] = best_i.numpy(), best_s.numpy()
     return I, S
 
-def knn_faiss(Q, G, k=10, index:str='flat', nlist:int=None, nprobe:int=16):
-    "The same with FAISS: exact inner-product (`flat`) or approximate (`ivf`) index"
+def import_faiss():
+    "The `faiss` module, or a `MissingExtra` saying how to install it"
     try: import faiss
     except ImportError: raise MissingExtra("FAISS is not installed: pip install 'clothembed[faiss]' (faiss-cpu)") from None
+    return faiss
+
+def knn_faiss(Q, G, k=10, index:str='flat', nlist:int=None, nprobe:int=16):
+    "The same with FAISS: exact inner-product (`flat`) or approximate (`ivf`) index"
+    faiss = import_faiss()
     G = np.ascontiguousarray(G, dtype=np.float32); Q = np.ascontiguousarray(Q, dtype=np.float32); d = G.shape[1]
     if index == 'flat': ix = faiss.IndexFlatIP(d)
     else:
@@ -54,8 +59,8 @@ def knn(Q, G, k=10, method:str='auto', faiss_above:int=1_000_000):
     if method == 'auto':
         method = 'exact'
         if len(G) >= faiss_above:
-            try: import faiss; method = 'faiss-ivf'
-            except ImportError: pass
+            try: import_faiss(); method = 'faiss-ivf'
+            except MissingExtra: pass
     if method == 'exact': I, S = knn_exact(Q, G, k)
     elif method in ('faiss-flat', 'faiss-ivf'): I, S = knn_faiss(Q, G, k, method.split('-')[1])
     else: raise ArgumentError(f"unknown method {method!r}: choose auto, exact, faiss-flat or faiss-ivf")

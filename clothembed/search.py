@@ -6,26 +6,26 @@ Docs: https://clothembed.github.io/clothembed/search.html.md"""
 
 # %% ../nbs/09_search.ipynb #3587c812
 from __future__ import annotations
-import argparse, base64, hashlib, html as _html, io, json, math, os, sys, time, typing
+import argparse, base64, html as _html, io, json, math, os, sys, time, typing
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
-                             cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy)
+                             cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy, file_hash)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize
 from .train import TrainConfig, train, ckpt_file, load_model
-from .metrics import knn_exact
+from .metrics import knn_exact, import_faiss
 from .predict import embed_batch
 from .synth import GENERATOR_VERSION
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'DOMAINS', 'MAX_PIXELS', 'ANN_ABOVE', 'INDEX_FORMAT', 'PAGE_CSS', 'MAX_UPLOAD_MB', 'COMMANDS',
-           'default_checkpoint', 'checkpoint_path', 'file_sha256', 'Embedder', 'catalogue_sources', 'source_figures',
-           'ann_spec', 'build_ann', 'ann_search', 'SearchIndex', 'write_index', 'build_index', 'query_paths',
-           'query_input', 'Searcher', 'format_table', 'results_html', 'read_upload', 'make_app', 'index_main',
-           'query_main', 'serve_main', 'search_parser', 'search_cli']
+           'default_checkpoint', 'checkpoint_path', 'Embedder', 'catalogue_sources', 'source_figures', 'ann_spec',
+           'build_ann', 'ann_search', 'SearchIndex', 'write_index', 'build_index', 'query_paths', 'query_input',
+           'Searcher', 'format_table', 'results_html', 'read_upload', 'make_app', 'index_main', 'query_main',
+           'serve_main', 'search_parser', 'search_cli']
 
 # %% ../nbs/09_search.ipynb #bd8b9d31
 DEFAULT_MODEL = dict(run_id=f'search_dual_g{GENERATOR_VERSION}', dataset_name='simplicity', model_type='dual')   # the default recipe
@@ -53,12 +53,7 @@ def checkpoint_path(run_id:str=None, ckpt:str=None, ckpt_dir:str='ckpt'):
     if not p.exists(): raise DataError(f"{p}: checkpoint not found")
     return p.resolve()
 
-def file_sha256(path, chunk:int=1 << 22) -> str:
-    "SHA-256 of a file's content"
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
-    return h.hexdigest()
+
 
 # %% ../nbs/09_search.ipynb #32844e02
 DOMAINS = ('drawings', 'photos')
@@ -69,7 +64,7 @@ class Embedder:
         self.path = Path(path).resolve()
         try: self.model, self.meta = load_model(self.path)
         except ValueError as e: raise DataError(str(e)) from None
-        self.sha256 = file_sha256(self.path)
+        self.sha256 = file_hash(self.path)
         self.device = pick_device(device); self.model = self.model.eval().to(self.device)
         self.size, self.dim = int(self.meta['size']), int(self.meta.get('dim', 256))
         mean, std = self.model.stats
@@ -158,16 +153,11 @@ def ann_spec(dim:int) -> str:
     "The FAISS index factory string for `dim`-dimensional vectors"
     return f"PQ{dim // 2}x4fs,Refine(SQ8)" if dim % 4 == 0 else "SQ8"
 
-def _faiss():
-    try: import faiss
-    except ImportError: raise MissingExtra("FAISS is not installed: pip install 'clothembed[faiss]' (faiss-cpu)") from None
-    return faiss
-
 def build_ann(X:np.ndarray, # embeddings `(n, dim)`, float16 or float32, unit length
               train_n:int=65536, # vectors used to train the quantisers
               seed:int=0, chunk:int=65536):
     "A FAISS inner-product index over `X` (`ann_spec`): trained on a sample, filled in chunks so float32 copies stay small"
-    faiss = _faiss(); n, d = X.shape
+    faiss = import_faiss(); n, d = X.shape
     ix = faiss.index_factory(d, ann_spec(d), faiss.METRIC_INNER_PRODUCT)
     rows = np.sort(np.random.default_rng(seed).choice(n, min(n, train_n), replace=False))
     T = np.ascontiguousarray(X[rows], dtype=np.float32)
@@ -178,7 +168,7 @@ def build_ann(X:np.ndarray, # embeddings `(n, dim)`, float16 or float32, unit le
 
 def ann_search(ix, X:np.ndarray, Q:np.ndarray, k:int=10, shortlist:int=1000):
     "`(indices, cosine similarities)` of the best `k` rows of `X` for each query: FAISS shortlist, then exact scores from `X`"
-    faiss = _faiss(); n = ix.ntotal; k = min(k, n)
+    faiss = import_faiss(); n = ix.ntotal; k = min(k, n)
     kk = min(n, max(2 * k, k + 10))
     r = faiss.downcast_index(ix)
     if hasattr(r, 'k_factor'): r.k_factor = float(max(1, math.ceil(shortlist / kk)))
@@ -220,7 +210,7 @@ class SearchIndex:
         if m.get('ann') and load_ann:
             p = self._checked(m['ann'])
             try:
-                faiss = _faiss(); self.ann = faiss.read_index(str(p))
+                faiss = import_faiss(); self.ann = faiss.read_index(str(p))
             except MissingExtra: print(f"{p}: FAISS is not installed, so the search is exact (slower)", file=sys.stderr)
             except RuntimeError as e: raise DataError(f"{p}: not a readable FAISS index ({str(e).splitlines()[0]})") from None
             if self.ann is not None and (self.ann.ntotal != n or self.ann.d != d):
@@ -236,7 +226,7 @@ class SearchIndex:
         "The file an entry of `records.json` names, checked against its SHA-256"
         p = self.folder / e['file']
         if not p.exists(): raise DataError(f"{p}: missing ({self.manifest_path.name} refers to it); make the index again with `clothembed-search index ... --rebuild`")
-        h = file_sha256(p)
+        h = file_hash(p)
         if h != e['sha256']: raise DataError(f"{p}: does not match {self.manifest_path.name} (sha256 {h[:12]}, expected {e['sha256'][:12]}): "
                                              f"the index files disagree; make it again with `clothembed-search index ... --rebuild`")
         return p
@@ -323,12 +313,12 @@ def _write_array_files(out:Path, X16:np.ndarray, ix=None) -> tuple:
     tok = secrets.token_hex(4)
     e = dict(file=f"embeddings-{tok}.npy", dtype='float16', shape=list(X16.shape))
     save_npy(X16, out / e['file'])
-    e['sha256'] = file_sha256(out / e['file'])
+    e['sha256'] = file_hash(out / e['file'])
     a = None
     if ix is not None:
-        faiss = _faiss(); a = dict(file=f"ann-{tok}.faiss", spec=ann_spec(X16.shape[1]))
+        faiss = import_faiss(); a = dict(file=f"ann-{tok}.faiss", spec=ann_spec(X16.shape[1]))
         with atomic_path(out / a['file']) as t: faiss.write_index(ix, str(t))
-        a['sha256'] = file_sha256(out / a['file'])
+        a['sha256'] = file_hash(out / a['file'])
     return e, a
 
 def _drop_unnamed(out:Path, keep:set):
@@ -415,7 +405,7 @@ def build_index(catalogue, # catalogue folder: a Simplicity tree or a folder of 
     X16 = np.concatenate(parts).astype(np.float16)
     want_ann = len(figures) >= ann_above
     if want_ann:
-        try: _faiss()
+        try: import_faiss()
         except MissingExtra: want_ann = False; log(f"{len(figures)} figures but FAISS is not installed: exact search (pip install faiss-cpu)")
     summary = dict(index=str(out), catalogue=str(root), figures=len(figures), patterns=len({f['pattern'] for f in figures}),
                    files=len(used), embedded=len(fresh), kept=len(keep), dropped=len(dropped), skipped=skipped,
