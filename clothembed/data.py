@@ -333,9 +333,12 @@ def detect_figures(sheet:Image.Image, # a line-drawing sheet: dark strokes on a 
 
 # %% ../nbs/02_data.ipynb #3fd18494
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
-def image_files(folder) -> list:
-    "Image files directly in `folder`, sorted"
-    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXTS) if Path(folder).is_dir() else []
+def image_files(folder, recurse:bool=False) -> list:
+    "Image files in `folder` (and in its subfolders with `recurse`), sorted; hidden files and folders (`.name`) are skipped"
+    root = Path(folder)
+    if not root.is_dir(): return []
+    return sorted(p for p in (root.rglob('*') if recurse else root.iterdir()) if p.suffix.lower() in IMAGE_EXTS and p.is_file()
+                  and not any(part.startswith('.') for part in p.relative_to(root).parts))
 
 def _sheet_boxes(sheet_path, cache:dict, skip_bad, skipped):
     "Figure boxes of a sheet, detected once per version of the file (its size and mtime) and remembered in `cache`"
@@ -483,7 +486,7 @@ def image_folder(root, # a folder of images (searched recursively)
     _check_mode('folder', mode, FOLDER_MODES)
     root = Path(root)
     if not root.exists(): raise DataError(f"{root}: path does not exist")
-    fs = sorted(p for p in (root.rglob('*') if recurse else root.iterdir()) if p.suffix.lower() in IMAGE_EXTS)
+    fs = image_files(root, recurse)
     if not fs: raise DataError(f"{root}: no images found ({', '.join(IMAGE_EXTS)})")
     items = [dict(id=str(p.relative_to(root)), path=str(p), group=None) for p in fs]
     if mode == 'natural_image': return ItemSet(items, mode, f"folder:{root}")

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
                              cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy, file_hash)
-from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize
+from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize, image_files
 from .train import TrainConfig, train, ckpt_file, load_model
 from .metrics import knn_exact, import_faiss
 from .predict import embed_batch
@@ -98,11 +98,6 @@ def _stamp(*paths) -> list:
     "Fingerprint of files: size and modification time of each"
     return [v for p in paths for st in [os.stat(p)] for v in (st.st_size, st.st_mtime_ns)]
 
-def _images_under(root:Path) -> list:
-    "Image files under `root`, recursively, sorted, skipping hidden files and folders"
-    return sorted(p for p in root.rglob('*') if p.suffix.lower() in IMAGE_EXTS and p.is_file()
-                  and not any(part.startswith('.') for part in p.relative_to(root).parts))
-
 def catalogue_sources(root, # the catalogue folder
                       domain:str='drawings') -> tuple: # 'drawings' (sheets of patterns) or 'photos'
     "`(root, sources)`: each source a dict of `key` (path relative to `root`), `pattern`, `stamp` and `boxes` (None: detect)"
@@ -122,7 +117,7 @@ def catalogue_sources(root, # the catalogue folder
                                           if domain == 'drawings' else _stamp(p)))
             if domain == 'drawings': s['boxes'].append([int(v) for v in it['bbox']])
         return root, [srcs[k] for k in sorted(srcs)]
-    files = _images_under(root)
+    files = image_files(root, recurse=True)
     has_photos = any('photos' in p.relative_to(root).parts[:-1] for p in files)
     out = []
     for p in files:
@@ -422,7 +417,7 @@ def query_paths(paths) -> list:
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            fs = _images_under(p)
+            fs = image_files(p, recurse=True)
             if not fs: raise DataError(f"{p}: no images found ({', '.join(IMAGE_EXTS)})")
             out += fs
         elif p.exists(): out.append(p)
