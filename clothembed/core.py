@@ -16,8 +16,8 @@ from fastcore.script import bool_arg
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'file_hash', 'save_npy', 'sweep_tmp',
-           'ensure_writable', 'file_lock', 'sweep_tmp_dirs', 'atomic_dir', 'cache_dir', 'pick_device',
-           'seed_everything', 'resolve_annotation', 'cli_parser', 'call_cli', 'run_cli']
+           'ensure_writable', 'file_lock', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
+           'resolve_annotation', 'cli_parser', 'call_cli', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -90,14 +90,15 @@ def save_npy(arr, path):
     with atomic_path(path, '.npy') as t: np.save(t, np.asarray(arr), allow_pickle=False)
     return Path(path)
 
-def sweep_tmp(folder, recurse:bool=False) -> list:
-    "Remove temporary files in `folder` left by processes that no longer run; returns what was removed"
+def sweep_tmp(folder, recurse:bool=False, dirs:bool=False) -> list:
+    "Remove temporary files (and, with `dirs`, folders) named by `tmp_name` in `folder` that processes no longer running left behind; returns what was removed"
+    import shutil
     folder = Path(folder); gone = []
     if not folder.is_dir(): return gone
     for p in (folder.rglob('.*.tmp*') if recurse else folder.glob('.*.tmp*')):
         m = _TMP.match(p.name)
-        if not m or _alive(int(m['pid'])): continue
-        try: p.unlink() if p.is_file() else None; gone.append(p)
+        if not m or _alive(int(m['pid'])) or (p.is_dir() and not dirs): continue
+        try: shutil.rmtree(p) if p.is_dir() else p.unlink(); gone.append(p)
         except OSError: pass
     return gone
 
@@ -146,22 +147,11 @@ def file_lock(path, timeout:float=None):
         except OSError: pass
         os.close(fd)
 
-def sweep_tmp_dirs(folder) -> list:
-    "Remove temporary folders (named by `tmp_name`) in `folder` left by processes that no longer run; returns what was removed"
-    import shutil
-    folder = Path(folder); gone = []
-    if not folder.is_dir(): return gone
-    for p in folder.glob('.*.tmp'):
-        m = _TMP.match(p.name)
-        if not m or not p.is_dir() or _alive(int(m['pid'])): continue
-        shutil.rmtree(p, ignore_errors=True); gone.append(p)
-    return gone
-
 @contextmanager
 def atomic_dir(path):
     "Yield a fresh path, in a private temporary folder, to build a folder at; on success it becomes `path`, unless another process made `path` first (theirs is kept); everything temporary is removed, whatever happens"
     import shutil
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); sweep_tmp_dirs(path.parent)
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); sweep_tmp(path.parent, dirs=True)
     box = tmp_name(path); box.mkdir()          # what a builder puts beside its output stays inside `box` too
     try:
         out = box / path.name
