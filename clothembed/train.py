@@ -36,11 +36,11 @@ from .losses import get_loss, labels_of, LossName
 from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'sync_sidecar', 'save_checkpoint',
-           'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch', 'CSVLog',
-           'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
-           'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'build_learner', 'ckpt_file',
-           'n_epochs_of', 'train', 'train_main', 'train_cli']
+__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'checkpoint_meta', 'sync_sidecar',
+           'save_checkpoint', 'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch',
+           'CSVLog', 'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets',
+           'StrokeWidth', 'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls',
+           'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -93,18 +93,25 @@ def _jsonable(o):
 
 def _public(meta:dict) -> dict: return {k: v for k, v in meta.items() if not k.startswith('opt_')}
 
-def _file_meta(path):
-    "The run description inside the safetensors file `path` (its header only), or None"
+def checkpoint_meta(path) -> dict:
+    "The run description inside checkpoint `path`, read from its header alone (no tensors); a `DataError` naming the file"
+    path = Path(path)
+    if not path.exists(): raise DataError(f"{path}: checkpoint not found")
     try:
-        with safe_open(str(path), 'pt') as f: md = (f.metadata() or {}).get('clothembed')
-        meta = json.loads(md) if md else None
-    except Exception: return None
-    return meta if isinstance(meta, dict) else None
+        with safe_open(str(path), 'pt') as f: md = f.metadata() or {}
+    except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
+    if 'clothembed' not in md: raise DataError(f"{path}: not a clothembed checkpoint (no run description)")
+    try: meta = json.loads(md['clothembed'])
+    except ValueError: meta = None
+    if not isinstance(meta, dict) or not all(k in meta for k in ('model_type', 'encoder', 'epoch', 'iteration')):
+        raise DataError(f"{path}: damaged clothembed checkpoint (its run description is not readable)")
+    return meta
 
 def sync_sidecar(path) -> bool:
     "Rewrite the JSON sidecar of checkpoint `path` from the description inside the checkpoint when they differ (after a kill between the two renames); whether it was rewritten"
-    path = Path(path); meta = _file_meta(path)
-    if meta is None: return False
+    path = Path(path)
+    try: meta = checkpoint_meta(path)
+    except DataError: return False
     sc = path.with_suffix('.json')
     try: cur = json.loads(sc.read_text())
     except (OSError, ValueError): cur = None
@@ -135,17 +142,9 @@ def save_checkpoint(path, model, meta:dict, opt=None):
 
 def read_checkpoint(path):
     "`(model_state, meta, opt_tensors)` of a checkpoint, or a `DataError` naming the file"
-    path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: checkpoint not found")
-    try:
-        with safe_open(str(path), 'pt') as f: md = f.metadata() or {}
-        t = load_file(str(path))
+    meta = checkpoint_meta(path)
+    try: t = load_file(str(path))
     except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
-    if 'clothembed' not in md: raise DataError(f"{path}: not a clothembed checkpoint (no run description)")
-    try: meta = json.loads(md['clothembed'])
-    except ValueError: meta = None
-    if not isinstance(meta, dict) or not all(k in meta for k in ('model_type', 'encoder', 'epoch', 'iteration')):
-        raise DataError(f"{path}: damaged clothembed checkpoint (its run description is not readable)")
     return {k[6:]: v for k, v in t.items() if k.startswith('model.')}, meta, {k[4:]: v for k, v in t.items() if k.startswith('opt.')}
 
 def check_compatible(meta:dict, path, **want):
