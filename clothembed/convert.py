@@ -6,13 +6,13 @@ Docs: https://clothembed.github.io/clothembed/convert.html.md"""
 
 # %% ../nbs/12_convert.ipynb #3f99d2fa
 from __future__ import annotations
-import re, pickle
+import re
 from pathlib import Path
 from typing import Literal
 import numpy as np
 import torch
 from .core import DataError, ArgumentError, read_json, write_json, run_cli
-from .models import TORCHVISION, create_model
+from .models import TORCHVISION, create_model, torch_load_plain
 from .train import TrainConfig, save_checkpoint, load_model
 from .predict import save_embedding
 
@@ -23,11 +23,7 @@ __all__ = ['read_torch_state', 'map_original_keys', 'detect_encoder', 'convert_c
 # %% ../nbs/12_convert.ipynb #d831973f
 def read_torch_state(path) -> tuple:
     "`(state_dict, info)` of a `.pth` file holding a plain state dict, bare or the original's checkpoint dict; else a `DataError` naming the file"
-    path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: checkpoint not found")
-    try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e: raise DataError(f"{path}: not a plain state dict, refused (it holds objects other than tensors: {str(e).splitlines()[0][:160]})") from None
-    except Exception as e: raise DataError(f"{path}: not a readable torch file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+    path = Path(path); obj = torch_load_plain(path, 'checkpoint')
     if not isinstance(obj, dict): raise DataError(f"{path}: not a state dict (holds a {type(obj).__name__})")
     info = {}
     if 'model_state_dict' in obj:

@@ -6,14 +6,15 @@ Docs: https://clothembed.github.io/clothembed/models.html.md"""
 
 # %% ../nbs/03_models.ipynb #6677b0d2
 from __future__ import annotations
+import pickle, re
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import IMAGENET_STATS, DataError
 
 # %% auto #0
-__all__ = ['TORCHVISION', 'IMAGENET', 'LITE0_STATS', 'lite0_weights_file', 'load_lite0_imagenet', 'load_state', 'create_backbone',
-           'Encoder', 'SiameseEncoder', 'DualEncoder', 'create_model', 'dual_from_siamese', 'layer_groups',
-           'freeze_early', 'encoder_splitter']
+__all__ = ['TORCHVISION', 'IMAGENET', 'LITE0_STATS', 'lite0_weights_file', 'load_lite0_imagenet', 'torch_load_plain',
+           'load_state', 'create_backbone', 'Encoder', 'SiameseEncoder', 'DualEncoder', 'create_model',
+           'dual_from_siamese', 'layer_groups', 'freeze_early', 'encoder_splitter']
 
 # %% ../nbs/03_models.ipynb #9a99583c
 TORCHVISION = ('resnet18', 'resnet34', 'resnet50', 'resnext50_32x4d')
@@ -42,12 +43,19 @@ def load_lite0_imagenet(model:nn.Module):
 def _hub_file(url):
     return Path(torch.hub.get_dir()) / 'checkpoints' / Path(url).name
 
-def load_state(f) -> dict:
-    "A state dict of tensors from file `f` (`torch.load(weights_only=True)`): anything else, a pickle of objects included, is a `DataError` naming the file"
+def torch_load_plain(f, what:str='weights file'):
+    "What torch file `f` holds, read with `torch.load(weights_only=True)`: tensors and plain containers only; a pickle of other objects is refused unrun, and any failure is a `DataError` naming the file"
     f = Path(f)
-    if not f.exists(): raise DataError(f"{f}: weights file not found")
-    try: sd = torch.load(f, map_location='cpu', weights_only=True)
-    except Exception as e: raise DataError(f"{f}: not a plain state dict of tensors, refused without unpickling ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+    if not f.exists(): raise DataError(f"{f}: {what} not found")
+    try: return torch.load(f, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:   # torch's reader names what it met after "Unpickler error:" (an object's class, an unknown opcode)
+        m = re.search(r'Unpickler error:\s*(.+?)\s*(?:Check the documentation|$)', str(e), re.S)
+        raise DataError(f"{f}: not a plain state dict, refused without unpickling (torch's weights-only reader: {(m[1] if m else str(e)).strip()[:160]})") from None
+    except Exception as e: raise DataError(f"{f}: not a readable torch file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+
+def load_state(f) -> dict:
+    "A state dict of tensors from file `f` (`torch_load_plain`): anything else is a `DataError` naming the file"
+    sd = torch_load_plain(f)
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise DataError(f"{f}: not a state dict of tensors")
     return sd
