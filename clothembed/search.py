@@ -10,11 +10,12 @@ import argparse, base64, html as _html, io, json, math, os, sys, time, typing
 from pathlib import Path
 import numpy as np
 import torch
+from fastai.torch_core import TensorImage
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
                              cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy, file_hash)
-from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize, image_files
+from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize, image_files, normalize_int
 from .train import TrainConfig, train, ckpt_file, load_model
 from .metrics import knn_exact, import_faiss
 from .predict import embed_batch
@@ -67,8 +68,7 @@ class Embedder:
         self.sha256 = file_hash(self.path)
         self.device = pick_device(device); self.model = self.model.eval().to(self.device)
         self.size, self.dim = int(self.meta['size']), int(self.meta.get('dim', 256))
-        mean, std = self.model.stats
-        self.mean, self.std = (torch.tensor(o, dtype=torch.float32).view(1, 3, 1, 1) for o in (mean, std))
+        self.norm = normalize_int(self.model.stats)   # as training and `predict.embed` normalise
         self.resize = checkpoint_resize(self.meta)
 
     def describe(self) -> dict:
@@ -88,7 +88,7 @@ class Embedder:
         out = []
         for i in range(0, len(images), bs):
             a = np.stack([self.pixels(im) for im in images[i:i + bs]])
-            x = (torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255) - self.mean) / self.std
+            x = self.norm(TensorImage(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous())).as_subclass(torch.Tensor)
             out.append(embed_batch(self.model, x.to(self.device), self.which(domain)).cpu())   # as `predict.embed`: flip-averaged
         if not out: return np.zeros((0, self.dim), np.float32)
         return torch.cat(out).numpy().astype(np.float32)
