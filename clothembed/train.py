@@ -497,6 +497,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     n_epochs = n_epochs_of(cfg, len(learn.dls.train))
     if start_epoch >= n_epochs:
         if not quiet: print(f"{path}: already trained for {start_epoch} epochs (asked for {n_epochs}); nothing to do")
+        if rank_distrib() == 0: sweep_tmp(path.parent); sync_sidecar(path)   # a kill between the last checkpoint's two renames is mended here too
         return learn
     ensure_writable(path.parent, need=3 * _model_bytes(learn.model)); ensure_writable(Path(cfg.out) / 'logs')
     learn.create_opt()
