@@ -802,8 +802,8 @@ class Pool:
         if len(self.by_label) < 2: raise DataError(f"{a.iset.name}: training needs at least two garments, found {len(self.by_label)}")
         self._sides = {}
         # each garment's category as an integer for the loss (-1: none known), also on its line drawings, which carry none
-        cats = sorted({str(c) for c in self.category if c is not None})
-        of = {int(l): next((cats.index(str(self.category[i])) for i in idx if self.category[i] is not None), -1) for l, idx in self.by_label.items()}
+        cid = {c: k for k, c in enumerate(sorted({str(c) for c in self.category if c is not None}))}
+        of = {int(l): next((cid[str(self.category[i])] for i in idx if self.category[i] is not None), -1) for l, idx in self.by_label.items()}
         self.category_id = np.array([of[int(l)] for l in self.labels])
     def __len__(self): return len(self.where)
     @property

@@ -37,10 +37,10 @@ from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'checkpoint_meta', 'sync_sidecar',
-           'save_checkpoint', 'read_checkpoint', 'check_compatible', 'load_model', 'bare_model', 'CheckpointEveryEpoch',
-           'CSVLog', 'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets',
-           'StrokeWidth', 'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls',
-           'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+           'mend_checkpoint', 'save_checkpoint', 'read_checkpoint', 'check_compatible', 'load_model', 'bare_model',
+           'CheckpointEveryEpoch', 'CSVLog', 'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data',
+           'dataset_sets', 'StrokeWidth', 'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler',
+           'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -118,6 +118,10 @@ def sync_sidecar(path) -> bool:
     if cur == _public(meta): return False
     write_json(_public(meta), sc, indent=1); return True
 
+def mend_checkpoint(path):
+    "What a kill can leave beside checkpoint `path`, mended before a run goes on (by rank 0): dead writers' temporary files removed, the sidecar made to agree"
+    if rank_distrib() == 0 and Path(path).exists(): sweep_tmp(Path(path).parent); sync_sidecar(path)
+
 def save_checkpoint(path, model, meta:dict, opt=None):
     "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar derived from the file's own description"
     from safetensors.torch import save as _st_bytes
@@ -180,7 +184,7 @@ class CheckpointEveryEpoch(Callback):
     order = 90
     def __init__(self, path, meta_fn): self.path, self.meta_fn = path, meta_fn
     def before_fit(self):
-        if rank_distrib() == 0 and Path(self.path).exists(): sweep_tmp(Path(self.path).parent); sync_sidecar(self.path)
+        mend_checkpoint(self.path)
     def after_epoch(self):
         skip = getattr(getattr(self.learn, 'skip_to_epoch', None), '_skip_to', 0)   # resuming: fastai runs after_epoch for the epochs it skips
         if rank_distrib() == 0 and self.learn.epoch >= skip:
@@ -497,7 +501,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     n_epochs = n_epochs_of(cfg, len(learn.dls.train))
     if start_epoch >= n_epochs:
         if not quiet: print(f"{path}: already trained for {start_epoch} epochs (asked for {n_epochs}); nothing to do")
-        if rank_distrib() == 0: sweep_tmp(path.parent); sync_sidecar(path)   # a kill between the last checkpoint's two renames is mended here too
+        mend_checkpoint(path)   # a kill between the last checkpoint's two renames is mended here too
         return learn
     ensure_writable(path.parent, need=3 * _model_bytes(learn.model)); ensure_writable(Path(cfg.out) / 'logs')
     learn.create_opt()
