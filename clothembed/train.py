@@ -16,6 +16,7 @@ from safetensors.torch import save_file, load_file, safe_open
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from fastai.learner import Learner
+import fastai.callback.channelslast   # adds Learner.to_channelslast (the CUDA path)
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.progress import ProgressCallback
@@ -40,7 +41,8 @@ __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'st
            'mend_checkpoint', 'save_checkpoint', 'read_checkpoint', 'check_compatible', 'load_model', 'bare_model',
            'CheckpointEveryEpoch', 'CSVLog', 'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data',
            'dataset_sets', 'StrokeWidth', 'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler',
-           'build_dls', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+           'build_dls', 'cuda_speedups', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main',
+           'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -424,6 +426,13 @@ def build_dls(cfg:TrainConfig, stats, device=None, progress:bool=True):
                              batch_tfms=batch_augment(cfg.augment, cfg.size), seed=cfg.seed, device=device)
 
 # %% ../nbs/06_train.ipynb #e5f860bb
+def cuda_speedups(learn:Learner, precision:str='auto') -> Learner:
+    "Channels-last and mixed precision (`auto`: bf16) on a CUDA device: fastai's callbacks"
+    amp = dict(auto='bf16', bf16='bf16', fp16='fp16').get(precision)   # fp32: channels-last alone
+    learn.to_channelslast(use_amp=amp is not None, amp_mode=amp or 'fp16')   # its default adds fp16 mixed precision
+    return learn
+
+# %% ../nbs/06_train.ipynb #2c648e02
 def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progress:bool=True):
     "A fastai `Learner` for `cfg`"
     dev = pick_device(cfg.device)
@@ -443,11 +452,7 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
         raise DataError(f"category_weight={cfg.category_weight} needs garment categories, and no item of {cfg.dataset_name} at {data_root(cfg)} has one: give category_weight=0")
     learn = Learner(dls, model.to(dev), loss_func=get_loss(cfg.loss, cfg.temperature, 'adjacent' if sampler.adjacent else 'all', cfg.category_weight), opt_func=opt,
                     splitter=encoder_splitter, metrics=metrics, cbs=cbs, wd=1e-4 if cfg.schedule == 'step' else 0.01)
-    if dev.type == 'cuda':
-        learn.to_channelslast()
-        if cfg.precision in ('auto', 'bf16'): learn.to_bf16()
-        elif cfg.precision == 'fp16': learn.to_fp16()
-    return learn
+    return cuda_speedups(learn, cfg.precision) if dev.type == 'cuda' else learn
 
 # %% ../nbs/06_train.ipynb #5abf2fda
 def _meta(cfg, epoch, it, n_epochs=None):
