@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from functools import lru_cache
 from .core import ArgumentError, write_json, run_cli, atomic_dir
 from fastprogress.fastprogress import progress_bar
+from fastcore.parallel import parallel
 
 # %% auto #0
 __all__ = ['CATEGORIES', 'ATTRIBUTES', 'RULES', 'SLEEVE_SHAPES', 'BOTTOMS', 'TEXTURE_KINDS', 'DF2_CATEGORY_IDS',
@@ -714,6 +715,11 @@ def _sheet(designs, size, rng):
     return sheet, boxes
 
 # %% ../nbs/01_synth.ipynb #7137a735
+def _workers(n_workers, n_photos):
+    "Processes for `n_photos`: a pool costs about a second to start, so small sets stay in this process"
+    if n_workers is None: n_workers = 0 if n_photos < 400 else min(os.cpu_count() or 1, 16)
+    return 0 if n_workers <= 1 else n_workers
+
 def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
                   n_designs:int=200, # designs in all; a fifth go to validation
                   photos_per_design:int=4, # photos of each design, each in another fabric
@@ -721,7 +727,8 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
                   seed:int=0, # the dataset is a function of the arguments
                   val_frac:float=0.2, # share of designs held out for validation
                   progress:bool=True, # show a progress bar
-                  exclude=()): # design ids never to draw (e.g. another dataset's held-out designs)
+                  exclude=(), # design ids never to draw (e.g. another dataset's held-out designs)
+                  n_workers:int|None=None): # processes rendering photos (None: one per core; 0: this one); the files are the same
     "Write the DeepFashion2 and Simplicity trees and `ground_truth.json` under `out`; returns the path"
     out = Path(out)
     if n_designs < 2: raise ArgumentError(f"n_designs must be at least 2 (got {n_designs})")
@@ -731,14 +738,21 @@ def write_dataset(out:str|Path, # folder to create (must not exist, or be empty)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not os.access(out.parent, os.W_OK): raise PermissionError(f"cannot write to {out.parent}")
     with atomic_dir(out) as tmp:   # built aside and renamed into place; a killed run's leftovers are swept next time
-        tmp.mkdir(); _write(tmp, n_designs, photos_per_design, size, seed, val_frac, progress, exclude)
+        tmp.mkdir(); _write(tmp, n_designs, photos_per_design, size, seed, val_frac, progress, exclude, _workers(n_workers, n_designs * photos_per_design))
     return out
 
 # %% ../nbs/01_synth.ipynb #56c1fdaf
 GENERATOR_VERSION = 3   # 2: person-like figures and flat lays, folds, photo backgrounds, a camera model; 3: neutral and pastel fabrics, arms, bags and hair in front, fainter seams
 
 # %% ../nbs/01_synth.ipynb #dbcfe1d5
-def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=()):
+def _render_photo(job):
+    "Render one photo (a design in a fabric) and save it under each of its paths; its box and outline, for the annotations"
+    d, t, size, seed, paths = job
+    s = make_sample(d, t, size, seed=seed)
+    for p in paths: s['photo'].save(p, quality=92)
+    return s['bbox'], s['segmentation']
+
+def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=(), n_workers=0):
     rng = np.random.default_rng(seed)
     designs = sample_designs(n_designs, seed, exclude)
     n_val = max(1, int(round(n_designs * val_frac)))
@@ -749,7 +763,8 @@ def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=()):
     pair_id = 0
     pools = {s: [sample_texture(rng) for _ in range(len(dd))] for s, dd in splits.items()}
     counters = {s: 0 for s in splits}
-    for split, i, d in (progress_bar(jobs, leave=False) if progress else jobs):
+    photos = []   # (render job, what its annotation needs): drawn in order from `rng`, rendered after (in parallel)
+    for split, i, d in jobs:
         pair_id += 1
         gt['designs'][d.id] = d.attrs()
         pool = pools[split]; step = max(1, len(pool) // P)
@@ -762,22 +777,24 @@ def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=()):
         sheet, boxes = _sheet(views, size, rng)
         sheet.save(pdir / 'line_drawings' / 'sheet.png')
         gt['patterns'][pat] = dict(split=split, views=[v.id for v in views], boxes=boxes, sheet=f"simplicity/{split}/{pat}/line_drawings/sheet.png")
+        idir, adir = root / 'deepfashion2' / split / 'image', root / 'deepfashion2' / split / 'annos'
+        idir.mkdir(parents=True, exist_ok=True); adir.mkdir(parents=True, exist_ok=True)
         for j, t in enumerate(texs):
             gt['textures'][t.id] = t.attrs()
-            s = make_sample(d, t, size, seed=int(rng.integers(1 << 31)))
             counters[split] += 1; stem = f"{counters[split]:06d}"
-            idir, adir = root / 'deepfashion2' / split / 'image', root / 'deepfashion2' / split / 'annos'
-            idir.mkdir(parents=True, exist_ok=True); adir.mkdir(parents=True, exist_ok=True)
-            s['photo'].save(idir / f"{stem}.jpg", quality=92)
-            cat = df2_category(d)
-            anno = dict(source='shop' if j == 0 else 'user', pair_id=pair_id,
-                        item1=dict(category_id=DF2_CATEGORY_IDS[cat], category_name=cat, style=1, bounding_box=s['bbox'],
-                                   segmentation=s['segmentation'], landmarks=[], scale=1, occlusion=1, zoom_in=1, viewpoint=2))
-            (adir / f"{stem}.json").write_text(json.dumps(anno))
-            gt['images'][f"deepfashion2/{split}/image/{stem}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pair_id=pair_id,
-                                                                          item='item1', bbox=s['bbox'])
-            ph = pdir / 'photos' / f"A_{j}.jpg"; s['photo'].save(ph, quality=92)
-            gt['images'][f"simplicity/{split}/{pat}/photos/A_{j}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pattern=pat)
+            job = (d, t, size, int(rng.integers(1 << 31)), [idir / f"{stem}.jpg", pdir / 'photos' / f"A_{j}.jpg"])
+            photos.append((job, dict(split=split, d=d, t=t, j=j, pair_id=pair_id, stem=stem, pat=pat, adir=adir)))
+    boxes = parallel(_render_photo, [job for job, _ in photos], n_workers=n_workers, progress=progress)
+    for (_, m), (bbox, seg) in zip(photos, boxes):
+        split, d, t, pair_id, stem = m['split'], m['d'], m['t'], m['pair_id'], m['stem']
+        cat = df2_category(d)
+        anno = dict(source='shop' if m['j'] == 0 else 'user', pair_id=pair_id,
+                    item1=dict(category_id=DF2_CATEGORY_IDS[cat], category_name=cat, style=1, bounding_box=bbox,
+                               segmentation=seg, landmarks=[], scale=1, occlusion=1, zoom_in=1, viewpoint=2))
+        (m['adir'] / f"{stem}.json").write_text(json.dumps(anno))
+        gt['images'][f"deepfashion2/{split}/image/{stem}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pair_id=pair_id,
+                                                                      item='item1', bbox=bbox)
+        gt['images'][f"simplicity/{split}/{m['pat']}/photos/A_{m['j']}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pattern=m['pat'])
     write_json(gt, root / 'ground_truth.json')
     (root / 'README.md').write_text(f"Synthetic garments made by clothembed.synth.write_dataset with {gt['args']}.\n")
 
@@ -797,9 +814,11 @@ def synth_main(out:str, # output folder (must not exist or be empty)
                 photos_per_design:int=4, # photos per design, each in another fabric
                 size:int=256, # image size in pixels
                 seed:int=0, # random seed: the same seed writes the same dataset
-                val_frac:float=0.2): # share of designs held out for validation
+                val_frac:float=0.2, # share of designs held out for validation
+                n_workers:int=-1): # processes rendering photos (-1: one per core; 0: this one); the same files either way
     "Write a synthetic garment dataset in DeepFashion2 and Simplicity formats, with ground truth"
-    print(f"wrote {write_dataset(out, n_designs, photos_per_design, size, seed, val_frac)}")
+    if n_workers < -1: raise ArgumentError(f"n_workers must be -1 (one per core), 0 or more (got {n_workers})")
+    print(f"wrote {write_dataset(out, n_designs, photos_per_design, size, seed, val_frac, n_workers=None if n_workers == -1 else n_workers)}")
 
 def synth_cli():
     "Entry point of `clothembed-synth`"

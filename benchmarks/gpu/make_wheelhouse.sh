@@ -6,7 +6,7 @@
 # Versions are those installed here (tested here); wheels for CPython 3.10, 3.11 and 3.12 on manylinux x86_64.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=.whl; LIMIT_MB=${LIMIT_MB:-50}; SCI=0; NEWEST=${NEWEST:-3.12.3}; OLDER=${OLDER:-"3.11.9 3.10.14"}
+OUT=.whl; LIMIT_MB=${LIMIT_MB:-50}; SCI=0; NEWEST=${NEWEST:-3.12.3}; OLDER=${OLDER-"3.11.9 3.10.14"}   # OLDER= : wheels for NEWEST alone
 [ "${1:-}" = "--with-scientific" ] && SCI=1
 mkdir -p "$OUT"
 python3 - "$OUT/requirements.txt" "$SCI" <<'PY'

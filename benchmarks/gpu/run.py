@@ -5,7 +5,7 @@
 Stages, each in a child process with its own time limit, so that the JSON is always written:
   ceiling   the model alone: a training step (forward, backward, SGD) of the paper's Siamese ResNeXt-50 32x4d at 224 px,
             bf16 autocast, channels-last, on random tensors already on the GPU: images/s
-  pipeline  `--recipe paper` end to end: synthetic data made on this machine's cores (`clothembed-synth` shards),
+  pipeline  `--recipe paper` end to end: synthetic data made by `write_dataset` on every core,
             the item cache, the fastai Learner, a checkpoint every epoch; images/s in the steady state of the training
             batches (first batches of each epoch, validation and checkpoints excluded), and its ratio to the ceiling
   bench     the default recipe's full benchmark setting (1000 designs, 128 px, `clothembed.bench.run_bench`), one
@@ -70,31 +70,14 @@ def stage_ceiling(s, work, res, save):
                encoder=s['encoder'], bf16_autocast=cuda, channels_last=cuda, device=str(dev), seconds=round(secs, 2))
     if cuda: res['max_memory_gib'] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
 
-def _synth_shards(s, work, size, designs, name):
-    "`clothembed-synth` on every core: one shard per process, merged into one DeepFashion2-format tree (links, pair ids offset)"
-    n = max(1, min((os.cpu_count() or 2) - 1, designs // 8)); per = -(-designs // n)
-    base = Path(work) / f"{name}_shards"; shutil.rmtree(base, ignore_errors=True); base.mkdir(parents=True)
-    t0 = time.time()
-    procs = [subprocess.Popen([sys.executable, '-c', 'from clothembed.synth import synth_cli; synth_cli()', str(base / f"s{k}"),
-                               '--n_designs', str(per), '--photos_per_design', str(s['photos']), '--size', str(size), '--seed', str(k)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in range(n)]
-    for p in procs:
-        _, err = p.communicate()
-        if p.returncode: raise RuntimeError(f"clothembed-synth failed: {err[-500:]}")
-    gen = time.time() - t0
+def _synth(s, work, size, designs, name):
+    "`write_dataset` with its photos rendered on every core"
+    from clothembed.synth import write_dataset
     root = Path(work) / name; shutil.rmtree(root, ignore_errors=True)
-    n_img = 0
-    for split in ('train', 'validation'):
-        img, ann = root / 'deepfashion2' / split / 'image', root / 'deepfashion2' / split / 'annos'
-        img.mkdir(parents=True); ann.mkdir(parents=True)
-        for k in range(n):
-            src = base / f"s{k}" / 'deepfashion2' / split
-            for a in sorted((src / 'annos').glob('*.json')):
-                d = json.loads(a.read_text()); d['pair_id'] = k * 1_000_000 + int(d['pair_id'])
-                stem = f"{k:03d}{a.stem}"
-                (ann / f"{stem}.json").write_text(json.dumps(d)); os.symlink((src / 'image' / f"{a.stem}.jpg").resolve(), img / f"{stem}.jpg")
-                n_img += 1
-    return root, dict(processes=n, designs=n * per, images=n_img, size=size, generate_seconds=round(gen, 1))
+    n = os.cpu_count() or 1; t0 = time.time()
+    write_dataset(root, designs, s['photos'], size, progress=False, n_workers=n)
+    return root, dict(processes=n, designs=designs, images=len(list((root / 'deepfashion2').rglob('*.jpg'))), size=size,
+                      generate_seconds=round(time.time() - t0, 1))
 
 def stage_pipeline(s, work, res, save):
     "The paper's recipe through `train`: the timing callback rides along as one of fastai's default callbacks"
@@ -102,7 +85,7 @@ def stage_pipeline(s, work, res, save):
     import fastai.learner
     from fastai.callback.core import Callback
     from clothembed.train import TrainConfig, train, ckpt_file
-    root, gen = _synth_shards(s, work, s['size'], s['designs'], 'paper_data'); res['data'] = gen; save()
+    root, gen = _synth(s, work, s['size'], s['designs'], 'paper_data'); res['data'] = gen; save()
     cuda = torch.cuda.is_available(); sync = torch.cuda.synchronize if cuda else (lambda: None)
     class SteadyTimer(Callback):
         "Per epoch: time from the end of the warm-up batches to the end of the training batches (one sync at each end)"
