@@ -136,7 +136,7 @@ def stage_bench(s, work, res, save):
     for name in (s['bench_only'] or list(B.contenders())):
         t1 = time.time()
         r = B.run_bench(Path(work) / 'bench', quick=False, data_root=root, only=[name], do_qmul=False, progress=lambda *a: None)
-        res['models'][name] = r['models'][name]; res['baselines'] = r['baselines']; res['eval'] = r['eval']
+        res['models'][name] = r['models'][name]; res['baselines'] = r['baselines']; res['eval'] = r['eval']; res['real_baselines'] = r.get('real')
         res['models'][name]['stage_seconds'] = round(time.time() - t1, 1); save()
         (Path(work) / 'bench_last.md').write_text(B.bench_markdown({**r, 'models': res['models']}))
 
@@ -197,7 +197,7 @@ def main(argv=None):
     ap.add_argument('--stages', default='ceiling,pipeline,bench,qmul')
     ap.add_argument('--budget-scale', type=float, default=1.0, help='multiply every stage budget and the total (a slow or shared machine)')
     ap.add_argument('--bench-epochs', type=int, default=None, help='epochs per benchmark model (default: the full setting\'s 20)')
-    ap.add_argument('--qmul-root', default=str(ROOT.parent / 'shared' / 'data' / 'qmul_sbir'))
+    ap.add_argument('--qmul-root', default=os.environ.get('CLOTHEMBED_QMUL') or str(ROOT.parent / 'shared' / 'data' / 'qmul_sbir'))
     ap.add_argument('--out', default=os.environ.get('OUT') or '.', help='folder for gpu_bench.json (default $OUT, else .)')
     ap.add_argument('--child'); ap.add_argument('--settings'); ap.add_argument('--result')
     a = ap.parse_args(argv)

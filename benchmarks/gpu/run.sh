@@ -3,6 +3,7 @@
 #   bash benchmarks/gpu/run.sh            # about 8 minutes; writes gpu_bench.json to $OUT, else to the working folder
 #   bash benchmarks/gpu/run.sh --smoke    # the same path on the CPU with tiny sizes, a minute or two
 # Installs what clothembed lacks from .whl/ into a folder of its own (never a second torch), then runs run.py.
+# Real data for the checks: .gpudata/ (benchmarks/gpu/pack_data.sh), else ../shared/data, else those checks are skipped.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SITE="${CLOTHEMBED_SITE:-${TMPDIR:-/tmp}/clothembed_site}"
@@ -15,5 +16,10 @@ else
 fi
 "$PY" -c "import torch, clothembed.train, clothembed.bench; print('clothembed from', clothembed.__file__, '| torch', torch.__version__, 'from', torch.__file__)" || {
   echo "clothembed does not import: see the error above (a module missing here can be added to .whl/ with make_wheelhouse.sh --with-scientific)" >&2; exit 1; }
+# the real data that pack_data.sh copied beside the code, unless the caller named other folders
+D="$ROOT/.gpudata"
+[ -d "$D/deepfashion2_sample" ] && export CLOTHEMBED_DF2_SAMPLE="${CLOTHEMBED_DF2_SAMPLE:-$D/deepfashion2_sample}"
+[ -d "$D/fashion-mnist" ] && export CLOTHEMBED_FASHION_MNIST="${CLOTHEMBED_FASHION_MNIST:-$D/fashion-mnist}"
+[ -d "$D/qmul_sbir" ] && export CLOTHEMBED_QMUL="${CLOTHEMBED_QMUL:-$D/qmul_sbir}"
 export PYTHONUNBUFFERED=1
 exec "$PY" "$ROOT/benchmarks/gpu/run.py" "$@"
