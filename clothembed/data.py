@@ -264,7 +264,6 @@ def _stamp(paths) -> str:
         except OSError: h.update(f"{p}\0-\n".encode())
     return h.hexdigest()
 
-
 def _read_index(ip):
     "A cached index, or None when it is missing or unreadable (then it is rebuilt)"
     try: idx = read_json(ip) if ip.exists() else None

@@ -54,8 +54,6 @@ def checkpoint_path(run_id:str=None, ckpt:str=None, ckpt_dir:str='ckpt'):
     if not p.exists(): raise DataError(f"{p}: checkpoint not found")
     return p.resolve()
 
-
-
 # %% ../nbs/09_search.ipynb #32844e02
 DOMAINS = ('drawings', 'photos')
 

@@ -763,7 +763,7 @@ def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=(), n_wor
     pair_id = 0
     pools = {s: [sample_texture(rng) for _ in range(len(dd))] for s, dd in splits.items()}
     counters = {s: 0 for s in splits}
-    photos = []   # (render job, what its annotation needs): drawn in order from `rng`, rendered after (in parallel)
+    jobs_, notes = [], []   # each photo's render job and what its annotation needs: drawn in order from `rng`, rendered after (in parallel)
     for split, i, d in jobs:
         pair_id += 1
         gt['designs'][d.id] = d.attrs()
@@ -782,19 +782,18 @@ def _write(root, n_designs, P, size, seed, val_frac, progress, exclude=(), n_wor
         for j, t in enumerate(texs):
             gt['textures'][t.id] = t.attrs()
             counters[split] += 1; stem = f"{counters[split]:06d}"
-            job = (d, t, size, int(rng.integers(1 << 31)), [idir / f"{stem}.jpg", pdir / 'photos' / f"A_{j}.jpg"])
-            photos.append((job, dict(split=split, d=d, t=t, j=j, pair_id=pair_id, stem=stem, pat=pat, adir=adir)))
-    boxes = parallel(_render_photo, [job for job, _ in photos], n_workers=n_workers, progress=progress)
-    for (_, m), (bbox, seg) in zip(photos, boxes):
-        split, d, t, pair_id, stem = m['split'], m['d'], m['t'], m['pair_id'], m['stem']
+            jobs_.append((d, t, size, int(rng.integers(1 << 31)), [idir / f"{stem}.jpg", pdir / 'photos' / f"A_{j}.jpg"]))
+            notes.append((split, pair_id, pat, j, stem))
+    boxes = parallel(_render_photo, jobs_, n_workers=n_workers, progress=progress)
+    for (d, t, *_), (split, pid, pat, j, stem), (bbox, seg) in zip(jobs_, notes, boxes):
         cat = df2_category(d)
-        anno = dict(source='shop' if m['j'] == 0 else 'user', pair_id=pair_id,
+        anno = dict(source='shop' if j == 0 else 'user', pair_id=pid,
                     item1=dict(category_id=DF2_CATEGORY_IDS[cat], category_name=cat, style=1, bounding_box=bbox,
                                segmentation=seg, landmarks=[], scale=1, occlusion=1, zoom_in=1, viewpoint=2))
-        (m['adir'] / f"{stem}.json").write_text(json.dumps(anno))
-        gt['images'][f"deepfashion2/{split}/image/{stem}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pair_id=pair_id,
+        (root / 'deepfashion2' / split / 'annos' / f"{stem}.json").write_text(json.dumps(anno))
+        gt['images'][f"deepfashion2/{split}/image/{stem}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pair_id=pid,
                                                                       item='item1', bbox=bbox)
-        gt['images'][f"simplicity/{split}/{m['pat']}/photos/A_{m['j']}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pattern=m['pat'])
+        gt['images'][f"simplicity/{split}/{pat}/photos/A_{j}.jpg"] = dict(split=split, design_id=d.id, texture_id=t.id, pattern=pat)
     write_json(gt, root / 'ground_truth.json')
     (root / 'README.md').write_text(f"Synthetic garments made by clothembed.synth.write_dataset with {gt['args']}.\n")
 
