@@ -1,8 +1,9 @@
 """The category term (`TrainConfig.category_weight`) on the headline model: held-out synthetic metrics and the real-photo checks per seed.
 
-    python benchmarks/bench_category.py [--weights 0.2] [--seeds 0,1,2] [--steps N] [--out bench_category]
+    python benchmarks/bench_category.py [--weights 0.2] [--seeds 0,1,2] [--steps N] [--size PX] [--out bench_category]
 
-`--steps` trains for N optimiser steps instead of the recipe's (`--weights 0 --steps 768`: the default recipe at three times its steps).
+`--steps` trains for N optimiser steps instead of the recipe's (`--weights 0 --steps 768`: the default recipe at three times its steps);
+`--size` trains and evaluates at PX pixels instead of the quick setting's 64 (`--weights 0 --size 128`: the full setting's size).
 
 Trains the benchmark's headline model (quick setting: 64 px, the embedded synthetic data) once per weight and seed, exactly as
 `clothembed-bench --quick --seeds 3` does for weight 0, and prints one row per run. The real-photo checks run where their data is
@@ -19,16 +20,17 @@ def main():
     ap.add_argument('--weights', default='0.2', help='comma-separated category weights (0: the default recipe)')
     ap.add_argument('--seeds', default='0,1,2', help='comma-separated seeds')
     ap.add_argument('--steps', type=int, default=None, help="optimiser steps (default: the recipe's)")
+    ap.add_argument('--size', type=int, default=None, help="image size in pixels (default: the quick setting's)")
     ap.add_argument('--out', default='bench_category', help='output folder: checkpoints and results.json')
     a = ap.parse_args()
     s = SETTINGS['quick']; root = default_data(s['designs'], s['photos']); sets, labels = eval_sets(root)
     real = (find_df2_sample(), find_fashion_mnist()); out = Path(a.out); rows = []
-    extra = {'steps': a.steps} if a.steps else {}
+    extra = {**({'steps': a.steps} if a.steps else {}), **({'size': a.size} if a.size else {})}
     print('| category_weight | seed | P@1 | MAP@R | photo→drawing R@1 | drawing→photo R@1 | Fashion-MNIST P@1 | DF2 partner ranks (cmc / cc / gm) | train s |')
     print('|---|---|---|---|---|---|---|---|---|')
     for w in (float(x) for x in a.weights.split(',')):
         for seed in (int(x) for x in a.seeds.split(',')):
-            r = train_eval(f"category_{w}" + (f"_steps{a.steps}" if a.steps else ''), {**s['train'], **contenders()[HEADLINE], 'category_weight': w, **extra},
+            r = train_eval(f"category_{w}" + ''.join(f"_{k}{v}" for k, v in extra.items()), {**s['train'], **contenders()[HEADLINE], 'category_weight': w, **extra},
                            root, sets, labels, out, seed, progress=lambda *_: None, real=real)
             rows.append(dict(category_weight=w, seed=seed, **extra, **r)); rr = r.get('real', {}); ranks = rr.get('df2_partner_rank', {})
             print(f"| {w} | {seed} | {r['precision_at_1']:.3f} | {r['map_at_r']:.3f} | {r['photo_to_drawing_r1']:.3f} | {r['drawing_to_photo_r1']:.3f} | "
