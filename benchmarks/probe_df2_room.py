@@ -50,6 +50,7 @@ def main():
     if df2 is None: sys.exit('probe_df2_room: the DeepFashion2 sample is absent (../shared/data/deepfashion2_sample or $CLOTHEMBED_DF2_SAMPLE)')
     s = SETTINGS['quick']; root = a.root or default_data(s['designs'], s['photos']); sets, _ = eval_sets(root)
     real = deepfashion2(df2, group_by='pair', mode='color_crop'); vs = variants(real)
+    items = [{**{k: v for k, v in it.items() if k != 'path'}, 'array': k} for k, it in enumerate(real.items)]   # the variants' images stand in for the files
     with tempfile.TemporaryDirectory() as cache:
         for ck in a.checkpoints:
             model, meta = load_model(ck)
@@ -57,7 +58,6 @@ def main():
             Xs = embed(model, st(sets['color_crop']), 1, progress=False)
             ranks = {}
             for name, arrays in vs.items():
-                items = [{**{k: v for k, v in it.items() if k != 'path'}, 'array': k} for k, it in enumerate(real.items)]
                 ranks[name] = partner_ranks(Xs, embed(model, st(ItemSet(items, 'color_crop', f'df2 pair, {name}', arrays=arrays)), 1, progress=False))
             print(json.dumps(dict(checkpoint=str(ck), gallery=str(root), ranks=ranks)))
 
