@@ -8,7 +8,11 @@ with the room outside each garment's annotated outline changed, and prints the r
 
 - `room`: unchanged (the check's own input);
 - `flat N`: the room replaced by grey level N (255 white ... 0 black), and `flat mean`: by the room's mean colour;
-- `keep R`: white, except region R of the crop (its left, right, top or bottom quarter, or its middle half), where the room stays.
+- `keep R`: white, except region R of the crop (its left, right, top or bottom quarter, or its middle half), where the room stays;
+- `white R`: the room unchanged, except in region R, where it is white.
+
+It also prints, for the unchanged room, the kinds of garment (category and sleeve length) of the synthetic photos that come nearer
+to each real photo than its partner does: what the model takes the real dress for.
 
 The gallery is the synthetic validation set's `color_crop` photos (default: the quick benchmark's, generated once as
 `clothembed-bench` does), embedded by the checkpoint's photo encoder with its own size and squaring. Needs the DeepFashion2 sample
@@ -17,6 +21,7 @@ The gallery is the synthetic validation set's `color_crop` photos (default: the 
 import argparse, json, sys, tempfile
 import numpy as np
 from PIL import Image
+from collections import Counter
 from clothembed.bench import SETTINGS, eval_sets, find_df2_sample, partner_ranks
 from clothembed.data import ItemSet, ItemStore, deepfashion2, polygon_mask, crop_box, checkpoint_resize
 from clothembed.predict import embed
@@ -39,6 +44,18 @@ def variants(real:ItemSet) -> dict:
         for v in (255, 200, 160, 128, 0): out.setdefault(f'flat {v}', []).append(fill(v))
         out.setdefault('flat mean', []).append(fill(a[~m].mean(0).astype(np.uint8)))
         for r, box in REGIONS.items(): out.setdefault(f'keep {r}', []).append(fill(255, box))
+        for r, (l, t, rr, bb) in REGIONS.items():
+            b = a.copy(); room = np.zeros_like(m)
+            room[int(y1 + t * bh):int(y1 + bb * bh), int(x1 + l * bw):int(x1 + rr * bw)] = True
+            b[room & ~m] = 255; out.setdefault(f'white {r}', []).append(b)
+    return out
+
+def outranked_by(Xs, Xr, kinds) -> list:
+    "For each real photo, how many gallery photos of each kind are nearer to it than its partner"
+    out = []
+    for i in range(2):
+        d = ((Xs - Xr[i]) ** 2).sum(1); dp = ((Xr[1 - i] - Xr[i]) ** 2).sum()
+        out.append(dict(Counter(kinds[j] for j in np.where(d < dp)[0]).most_common()))
     return out
 
 def main():
@@ -48,7 +65,8 @@ def main():
     a = ap.parse_args()
     df2 = find_df2_sample()
     if df2 is None: sys.exit('probe_df2_room: the DeepFashion2 sample is absent (../shared/data/deepfashion2_sample or $CLOTHEMBED_DF2_SAMPLE)')
-    s = SETTINGS['quick']; root = a.root or default_data(s['designs'], s['photos']); sets, _ = eval_sets(root)
+    s = SETTINGS['quick']; root = a.root or default_data(s['designs'], s['photos']); sets, labels = eval_sets(root)
+    kinds = [f"{at['category']} ({at['sleeve_length']} sleeves)" if at['sleeve_length'] != 'none' else at['category'] for at in labels['color_crop']['attrs']]
     real = deepfashion2(df2, group_by='pair', mode='color_crop'); vs = variants(real)
     items = [{**{k: v for k, v in it.items() if k != 'path'}, 'array': k} for k, it in enumerate(real.items)]   # the variants' images stand in for the files
     with tempfile.TemporaryDirectory() as cache:
@@ -56,9 +74,10 @@ def main():
             model, meta = load_model(ck)
             st = lambda iset: ItemStore(iset, meta['size'], cache=cache, progress=False, resize=checkpoint_resize(meta))
             Xs = embed(model, st(sets['color_crop']), 1, progress=False)
-            ranks = {}
+            ranks, X = {}, {}
             for name, arrays in vs.items():
-                ranks[name] = partner_ranks(Xs, embed(model, st(ItemSet(items, 'color_crop', f'df2 pair, {name}', arrays=arrays)), 1, progress=False))
-            print(json.dumps(dict(checkpoint=str(ck), gallery=str(root), ranks=ranks)))
+                X[name] = embed(model, st(ItemSet(items, 'color_crop', f'df2 pair, {name}', arrays=arrays)), 1, progress=False)
+                ranks[name] = partner_ranks(Xs, X[name])
+            print(json.dumps(dict(checkpoint=str(ck), gallery=str(root), ranks=ranks, outranked_by=outranked_by(Xs, X['room'], kinds))))
 
 if __name__ == '__main__': main()
