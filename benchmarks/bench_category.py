@@ -25,7 +25,7 @@ def main():
     a = ap.parse_args()
     s = SETTINGS['quick']; root = default_data(s['designs'], s['photos']); sets, labels = eval_sets(root)
     real = (find_df2_sample(), find_fashion_mnist()); out = Path(a.out); rows = []
-    extra = {**({'steps': a.steps} if a.steps else {}), **({'size': a.size} if a.size else {})}
+    extra = {k: v for k, v in (('steps', a.steps), ('size', a.size)) if v}
     print('| category_weight | seed | P@1 | MAP@R | photo→drawing R@1 | drawing→photo R@1 | Fashion-MNIST P@1 | DF2 partner ranks (cmc / cc / gm) | train s |')
     print('|---|---|---|---|---|---|---|---|---|')
     for w in (float(x) for x in a.weights.split(',')):

@@ -20,7 +20,6 @@ The gallery is the synthetic validation set's `color_crop` photos (default: the 
 """
 import argparse, json, sys, tempfile
 import numpy as np
-from PIL import Image
 from collections import Counter
 from clothembed.bench import SETTINGS, eval_sets, find_df2_sample, partner_ranks
 from clothembed.data import ItemSet, ItemStore, deepfashion2, polygon_mask, crop_box, checkpoint_resize
@@ -34,20 +33,17 @@ def variants(real:ItemSet) -> dict:
     out = {}
     for i, it in enumerate(real.items):
         img = real.raw(i); w, h = img.size; a = np.asarray(img)
-        m = np.asarray(polygon_mask(it['segmentation'], w, h)) > 0
+        room = ~(np.asarray(polygon_mask(it['segmentation'], w, h)) > 0)
         x1, y1, x2, y2 = crop_box(it['bbox'], w, h, 10); bw, bh = x2 - x1, y2 - y1
-        def fill(v, keep=None):
-            b = a.copy(); room = ~m
-            if keep is not None: room[int(y1 + keep[1] * bh):int(y1 + keep[3] * bh), int(x1 + keep[0] * bw):int(x1 + keep[2] * bw)] = False
-            b[room] = v; return b
+        def region(l, t, r, b):   # a part of the crop, as fractions of its width and height
+            z = np.zeros_like(room); z[int(y1 + t * bh):int(y1 + b * bh), int(x1 + l * bw):int(x1 + r * bw)] = True; return z
+        def fill(v, where):
+            b = a.copy(); b[where] = v; return b
         out.setdefault('room', []).append(a)
-        for v in (255, 200, 160, 128, 0): out.setdefault(f'flat {v}', []).append(fill(v))
-        out.setdefault('flat mean', []).append(fill(a[~m].mean(0).astype(np.uint8)))
-        for r, box in REGIONS.items(): out.setdefault(f'keep {r}', []).append(fill(255, box))
-        for r, (l, t, rr, bb) in REGIONS.items():
-            b = a.copy(); room = np.zeros_like(m)
-            room[int(y1 + t * bh):int(y1 + bb * bh), int(x1 + l * bw):int(x1 + rr * bw)] = True
-            b[room & ~m] = 255; out.setdefault(f'white {r}', []).append(b)
+        for v in (255, 200, 160, 128, 0): out.setdefault(f'flat {v}', []).append(fill(v, room))
+        out.setdefault('flat mean', []).append(fill(a[room].mean(0).astype(np.uint8), room))
+        for r, box in REGIONS.items(): out.setdefault(f'keep {r}', []).append(fill(255, room & ~region(*box)))
+        for r, box in REGIONS.items(): out.setdefault(f'white {r}', []).append(fill(255, room & region(*box)))
     return out
 
 def outranked_by(Xs, Xr, kinds) -> list:
