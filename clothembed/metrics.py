@@ -6,12 +6,14 @@ Docs: https://clothembed.github.io/clothembed/metrics.html.md"""
 
 # %% ../nbs/05_metrics.ipynb #5584c61c
 from __future__ import annotations
+import math
 import numpy as np
 import torch
 from .core import ArgumentError, MissingExtra
 
 # %% auto #0
-__all__ = ['METRICS', 'knn_exact', 'import_faiss', 'knn_faiss', 'knn', 'retrieval_metrics', 'attribute_agreement', 'shape_bias',
+__all__ = ['ANN_ABOVE', 'ANN_MIN_QUERIES', 'KNN_METHODS', 'METRICS', 'knn_exact', 'import_faiss', 'knn_faiss', 'use_ann',
+           'ann_spec', 'build_ann', 'ann_search', 'knn', 'retrieval_metrics', 'attribute_agreement', 'shape_bias',
            'texture_leakage', 'cross_domain_recall', 'evaluate_embedding']
 
 # %% ../nbs/05_metrics.ipynb #a9c3d06c
@@ -43,30 +45,79 @@ def import_faiss():
     except ImportError: raise MissingExtra("FAISS is not installed: pip install 'clothembed[faiss]' (faiss-cpu)") from None
     return faiss
 
-def knn_faiss(Q, G, k=10, index:str='flat', nlist:int=None, nprobe:int=16):
-    "The same with FAISS: exact inner-product (`flat`) or approximate (`ivf`) index"
-    faiss = import_faiss()
-    G = np.ascontiguousarray(G, dtype=np.float32); Q = np.ascontiguousarray(Q, dtype=np.float32); d = G.shape[1]
-    if index == 'flat': ix = faiss.IndexFlatIP(d)
-    else:
-        nlist = nlist or max(1, int(4 * np.sqrt(len(G))))
-        ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT); ix.train(G); ix.nprobe = nprobe
-    ix.add(G); S, I = ix.search(Q, k)
+def knn_faiss(Q, G, k=10, index:str='flat'):
+    "The same with FAISS: its exact inner-product index (`flat`), or the approximate search below (`ann`; `ivf` is its old name)"
+    if index in ('ann', 'ivf'): return ann_search(build_ann(G), G, Q, k)
+    if index != 'flat': raise ArgumentError(f"unknown FAISS index {index!r}: choose flat or ann")
+    faiss = import_faiss(); G = np.ascontiguousarray(G, dtype=np.float32)
+    ix = faiss.IndexFlatIP(G.shape[1]); ix.add(G)
+    S, I = ix.search(np.ascontiguousarray(Q, dtype=np.float32), k)
     return I, S
 
-def knn(Q, G, k=10, method:str='auto', faiss_above:int=1_000_000):
-    "`(indices, euclidean distances)` of the `k` nearest gallery rows; `method` is auto, exact, faiss-flat or faiss-ivf"
-    if method == 'auto':
-        method = 'exact'
-        if len(G) >= faiss_above:
-            try: import_faiss(); method = 'faiss-ivf'
-            except MissingExtra: pass
+# %% ../nbs/05_metrics.ipynb #a7c1e0a2
+ANN_ABOVE = 50_000          # from this many vectors, an approximate index (where FAISS is installed)
+ANN_MIN_QUERIES = 10_000    # ...and, for an index built for one call, from this many queries
+
+def use_ann(n:int, # vectors to search
+            queries:int=None, # queries in this call, for an index built for it alone (None: the index is kept)
+            ann_above:int=ANN_ABOVE) -> bool: # the threshold on `n`
+    "Whether a search of `n` vectors uses the approximate index (`build_ann`, `ann_search`) rather than exact search"
+    if n < ann_above or (queries is not None and queries < ANN_MIN_QUERIES): return False
+    try: import_faiss(); return True
+    except MissingExtra: return False
+
+def ann_spec(dim:int) -> str:
+    "The FAISS index factory string for `dim`-dimensional vectors"
+    return f"PQ{dim // 2}x4fs,Refine(SQ8)" if dim % 4 == 0 else "SQ8"
+
+def build_ann(X:np.ndarray, # embeddings `(n, dim)`, float16 or float32, unit length
+              train_n:int=65536, # vectors used to train the quantisers
+              seed:int=0, chunk:int=65536):
+    "A FAISS inner-product index over `X` (`ann_spec`): trained on a sample, filled in chunks so float32 copies stay small"
+    faiss = import_faiss(); n, d = X.shape
+    ix = faiss.index_factory(d, ann_spec(d), faiss.METRIC_INNER_PRODUCT)
+    rows = np.sort(np.random.default_rng(seed).choice(n, min(n, train_n), replace=False))
+    T = np.ascontiguousarray(X[rows], dtype=np.float32)
+    if len(T) < 1024: T = np.resize(T, (1024, d))          # a tiny gallery: repeat the sample so k-means has the points it asks for
+    ix.train(T)
+    for i in range(0, n, chunk): ix.add(np.ascontiguousarray(X[i:i + chunk], dtype=np.float32))
+    return ix
+
+def ann_search(ix, # the index `build_ann` made of `X`
+               X:np.ndarray, # the vectors themselves (a memory-mapped file is fine): the final scores are exact
+               Q:np.ndarray, # queries `(m, dim)`
+               k:int=10, shortlist:int=1000): # neighbours per query; vectors the fast scan passes on
+    "`(indices, cosine similarities)` of the best `k` rows of `X` for each query: FAISS shortlist, then exact scores from `X`"
+    faiss = import_faiss(); n = ix.ntotal; k = min(k, n)
+    kk = min(n, max(2 * k, k + 10))
+    r = faiss.downcast_index(ix)
+    if hasattr(r, 'k_factor'): r.k_factor = float(max(1, math.ceil(shortlist / kk)))
+    _, J = ix.search(np.ascontiguousarray(Q, dtype=np.float32), kk)
+    I, S = np.full((len(Q), k), -1, np.int64), np.full((len(Q), k), -np.inf, np.float32)
+    for i, (q, j) in enumerate(zip(Q, J)):
+        j = np.sort(j[j >= 0])                            # sorted rows: a memory-mapped file is read forwards
+        s = np.asarray(X[j], dtype=np.float32) @ np.asarray(q, np.float32)
+        o = np.argsort(-s, kind='stable')[:k]; I[i, :len(o)], S[i, :len(o)] = j[o], s[o]
+    return I, S
+
+# %% ../nbs/05_metrics.ipynb #a7c1e0a7
+KNN_METHODS = ('auto', 'exact', 'ann', 'faiss-flat', 'faiss-ivf')
+
+def knn(Q, # queries (n, dim), unit vectors
+        G, # gallery (m, dim), unit vectors
+        k:int=10, # neighbours per query
+        method:str='auto', # auto (`use_ann`), exact, ann (`build_ann`), faiss-flat; faiss-ivf is the old name of ann
+        ann_above:int=ANN_ABOVE): # `use_ann`'s threshold for auto
+    "`(indices, euclidean distances)` of the `k` nearest gallery rows"
+    if method not in KNN_METHODS: raise ArgumentError(f"unknown method {method!r}: choose {', '.join(KNN_METHODS)}")
+    if method == 'auto': method = 'ann' if use_ann(len(G), len(Q), ann_above) else 'exact'
     if method == 'exact': I, S = knn_exact(Q, G, k)
-    elif method in ('faiss-flat', 'faiss-ivf'): I, S = knn_faiss(Q, G, k, method.split('-')[1])
-    else: raise ArgumentError(f"unknown method {method!r}: choose auto, exact, faiss-flat or faiss-ivf")
+    elif method == 'faiss-flat': I, S = knn_faiss(Q, G, k)
+    else: I, S = ann_search(build_ann(G), G, Q, k)
     # the k distances recomputed directly: 2 - 2cos loses precision near 0 in float32
     D = np.empty(I.shape, np.float32)
     for i in range(0, len(Q), 4096): D[i:i + 4096] = np.linalg.norm(Q[i:i + 4096, None, :] - G[I[i:i + 4096]], axis=2)
+    D[I < 0] = np.inf                                   # fewer than k found (an approximate search of a tiny gallery)
     return I, D
 
 # %% ../nbs/05_metrics.ipynb #de09222a
