@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from .core import ArgumentError, write_json, write_text, run_cli
 from .synth import load_ground_truth
-from .data import ItemSet, ItemStore, dataset_items, deepfashion2, fashion_mnist, checkpoint_resize, FASHION_MNIST, DF2_MODES
+from .data import ItemSet, ItemStore, dataset_items, deepfashion2, fashion_mnist, FASHION_MNIST, DF2_MODES
 from .models import create_backbone
-from .train import TrainConfig, train, default_data, load_model, ckpt_file
-from .predict import embed
+from .train import TrainConfig, train, default_data
+from .checkpoint import CheckpointModel, ckpt_file, embed
 from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics
 
 # %% auto #0
@@ -71,11 +71,10 @@ def contenders(modes:bool=False):
 
 def evaluate_run(ck, sets, labels, progress=False):
     "Metrics of a trained checkpoint on the evaluation sets"
-    model, meta = load_model(ck); size = meta['size']
+    cm = CheckpointModel(ck); meta = cm.meta
     mode = meta['dset_mode'] if meta['dset_mode'] in sets else 'natural_image'
-    st = lambda s: ItemStore(s, size, progress=False, resize=checkpoint_resize(meta))
-    X = embed(model, st(sets[mode]), 1, progress=progress)
-    Xd = embed(model, st(sets['line_drawing']), 2 if meta['model_type'] == 'dual' else 1, progress=progress)
+    X = cm.embed(sets[mode], 1, progress=progress)
+    Xd = cm.embed(sets['line_drawing'], cm.which('drawings'), progress=progress)
     return evaluate(X, labels[mode], Xd, labels['line_drawing']['group'])
 
 # %% ../nbs/10_bench.ipynb #61e69eff
@@ -114,11 +113,10 @@ def qmul_bench(root, category:str, out, quiet=True, **kw):
     cfg = TrainConfig(**{**dict(run_id=f"qmul_{category}", dataset_name='qmul', dset_mode='natural_image', model_type='dual', data_root=str(root),
                                 qmul_category=category, out=str(out)), **kw})
     t0 = time.time(); train(cfg, restore=False, quiet=quiet); secs = time.time() - t0
-    model, meta = load_model(ckpt_file(cfg))
+    cm = CheckpointModel(ckpt_file(cfg))
     sk, ed = (dataset_items('qmul', root, 'test', m, category=category) for m in ('line_drawing', 'natural_image'))
-    st = lambda s, z: ItemStore(s, z, progress=False, resize=cfg.resize)
     acc = lambda Xs, Xe: cross_domain_recall(Xs, sk.groups, Xe, ed.groups, ks=(1, 10))
-    res = dict(model=acc(embed(model, st(sk, cfg.size), 2, progress=False), embed(model, st(ed, cfg.size), 1, progress=False)),
+    res = dict(model=acc(cm.embed(sk, 2), cm.embed(ed, 1)),
                raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, cfg.size), imagenet_features(ed, cfg.size)))
     return dict(category=category, test_pairs=len(sk), train_seconds=round(secs, 1), config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
 
@@ -162,9 +160,8 @@ def real_checks(embed_fn, # embed_fn(item_set) -> embeddings: a trained model's 
 
 def model_real_checks(ck, sets, df2=None, fm=None) -> dict:
     "`real_checks` of a checkpoint's photo encoder: in its own DeepFashion2 mode, or in every mode for a model trained on other photos"
-    model, meta = load_model(ck)
-    f = lambda s: embed(model, ItemStore(s, meta['size'], progress=False, resize=checkpoint_resize(meta)), 1, progress=False)
-    return real_checks(f, sets, df2, fm, [meta['dset_mode']] if meta['dset_mode'] in DF2_MODES else DF2_MODES)
+    cm = CheckpointModel(ck); mode = cm.meta['dset_mode']
+    return real_checks(lambda s: cm.embed(s, 1), sets, df2, fm, [mode] if mode in DF2_MODES else DF2_MODES)
 
 # %% ../nbs/10_bench.ipynb #d41f27e8
 SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64)),

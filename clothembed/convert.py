@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from .core import DataError, ArgumentError, read_json, write_json, run_cli
 from .models import TORCHVISION, create_model, torch_load_plain
-from .train import TrainConfig, save_checkpoint, load_model
+from .train import TrainConfig   # the configuration a converted checkpoint records (the paper's recipe)
+from .checkpoint import make_meta, save_checkpoint
 from .predict import save_embedding
 
 # %% auto #0
@@ -88,9 +89,7 @@ def convert_checkpoint(src, # the original's `.pth` checkpoint (or a bare state 
     try: cfg = TrainConfig.from_recipe('paper', run_id=out.stem, model_type=model_type, encoder=encoder, dim=dim, size=size,
                                        dataset_name=dataset_name, dset_mode=dset_mode, resize='pad')   # as checkpoints from before the choice
     except DataError as e: raise DataError(f"{src}: {e}") from None
-    meta = dict(format='clothembed-checkpoint', version=1, model_type=model_type, encoder=encoder, dim=dim, dset_mode=cfg.dset_mode,
-                dataset_name=dataset_name, size=size, resize=cfg.resize, epoch=0, iteration=0, config=cfg.asdict(),
-                converted_from=str(src), original=dict(epoch=info.get('epoch'), iteration=info.get('it')))
+    meta = make_meta(cfg, converted_from=str(src), original=dict(epoch=info.get('epoch'), iteration=info.get('it')))
     return save_checkpoint(out, model, meta)
 
 # %% ../nbs/12_convert.ipynb #ff6f826b

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import matplotlib; import matplotlib.pyplot as plt
 from .core import write_json, write_text, run_cli
-from .data import ItemStore, checkpoint_resize
 from .metrics import METRICS
-from .train import TrainConfig, train, default_data, load_model, ckpt_file
-from .predict import embed, nearest_neighbors, pca_analysis, save_embedding
+from .train import TrainConfig, train, default_data
+from .checkpoint import CheckpointModel, ckpt_file
+from .predict import nearest_neighbors, pca_analysis, save_embedding
 from .visualize import image_getter, plot_neighbours, plot_pca_strip, plot_embedding_map
 from .bench import eval_sets, evaluate
 
@@ -59,9 +59,8 @@ def demo_embeddings(cks:dict, sets:dict, out) -> dict:
     "Embed the held-out photos and line drawings with both models, saved under `out/preds`; returns name -> (photos, drawings, photo mode)"
     res = {}
     for name, ck in cks.items():
-        m, meta = load_model(ck); mode = meta['dset_mode']; two = 2 if meta['model_type'] == 'dual' else 1
-        st = lambda s: ItemStore(s, meta['size'], resize=checkpoint_resize(meta))
-        X = embed(m, st(sets[mode]), 1); D = embed(m, st(sets['line_drawing']), two)
+        cm = CheckpointModel(ck); mode = cm.meta['dset_mode']
+        X, D = cm.embed(sets[mode], 1, progress=True), cm.embed(sets['line_drawing'], cm.which('drawings'), progress=True)
         tag = Path(ck).stem
         save_embedding(Path(out) / 'preds' / f"{tag}_photos_validation", X, sets[mode].items)
         save_embedding(Path(out) / 'preds' / f"{tag}_drawings_validation", D, sets['line_drawing'].items)

@@ -10,37 +10,16 @@ import json
 from pathlib import Path
 from typing import Literal
 import numpy as np
-import torch
-from fastprogress.fastprogress import progress_bar
-from .core import DataError, ArgumentError, write_json, read_json, save_npy, pick_device, run_cli
-from .data import ItemSet, ItemStore, item_dataloader, dataset_items, get_dataset, resolve_dataset, checkpoint_resize
+from .core import DataError, ArgumentError, write_json, read_json, save_npy, run_cli
+from .data import ItemSet, dataset_items, get_dataset, resolve_dataset
 from .metrics import knn
-from .train import TrainConfig, load_model, default_data
+from .checkpoint import ckpt_path, CheckpointModel, embed, embed_batch   # `embed`, `embed_batch`: importable from here too
+from .train import default_data   # the embedded dataset, when a checkpoint names no data
 
 # %% auto #0
-__all__ = ['OPERATIONS', 'embed_batch', 'embed', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json',
-           'nearest_neighbors', 'pca_analysis', 'pca_component_examples', 'analysis_items', 'gen_embedding',
-           'run_nearest_neighbors', 'run_pca', 'predict_main', 'predict_cli']
-
-# %% ../nbs/07_predict.ipynb #1b422476
-@torch.no_grad()
-def embed_batch(model, xb, which:int=None, flip:bool=True):
-    "Unit embeddings of a normalised batch; with `flip`, the mean of the image's and its mirror image's (garments are near-symmetric)"
-    def one(x):
-        if x.device.type == 'cuda':
-            with torch.autocast('cuda', dtype=torch.bfloat16): return model.embed(x.contiguous(memory_format=torch.channels_last), which).float()
-        return model.embed(x, which).float()
-    e = one(xb)
-    if flip: e = torch.nn.functional.normalize(e + one(xb.flip(-1)), dim=-1)
-    return e
-
-@torch.no_grad()
-def embed(model, store:ItemStore, which:int=None, bs:int=128, device=None, progress:bool=True, flip:bool=True) -> np.ndarray:
-    "Float32 embeddings `(len(store), dim)` of every item of `store` (averaged with the mirror image when `flip`)"
-    dev = pick_device(device); model = model.eval().to(dev)
-    dl = item_dataloader(store, bs, model.stats, device=dev)
-    out = [embed_batch(model, xb, which, flip).cpu() for (xb,) in (progress_bar(dl, leave=False) if progress else dl)]
-    return torch.cat(out).numpy().astype(np.float32)
+__all__ = ['OPERATIONS', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json', 'nearest_neighbors',
+           'pca_analysis', 'pca_component_examples', 'analysis_items', 'gen_embedding', 'run_nearest_neighbors',
+           'run_pca', 'predict_main', 'predict_cli']
 
 # %% ../nbs/07_predict.ipynb #b810dc30
 def analysis_id(run_id:str, analysis_tag:str=''): return f"{run_id}_{analysis_tag}" if analysis_tag else run_id
@@ -114,15 +93,14 @@ def analysis_items(dataset_name:str, mode:str=None, split:str='validation', data
 def gen_embedding(run_id:str, analysis_tag:str='', dataset_name:str=None, dset_mode:str=None, dset_split:str='validation',
                   principal_encoder:int=1, data_root=None, ckpt_dir='ckpt', preds_dir='preds', bs:int=128, device=None, progress=True):
     "Embed a split with the checkpoint of `run_id`; returns the `.npy` path"
-    ck = Path(ckpt_dir) / f"{run_id}.safetensors"
-    model, meta = load_model(ck, principal_encoder=principal_encoder)
+    cm = CheckpointModel(ckpt_path(run_id, ckpt_dir), principal_encoder, device); meta = cm.meta
     dataset_name, data_root = resolve_dataset(dataset_name or meta['dataset_name'], data_root)
     spec = get_dataset(dataset_name)
     if dset_mode is None and dataset_name == meta['dataset_name'] and int(principal_encoder) == 1: dset_mode = meta['dset_mode']
     dset_mode = spec.mode_for(principal_encoder, dset_mode)
     items = analysis_items(dataset_name, dset_mode, dset_split, data_root, meta)
-    st = ItemStore(items, meta['size'], progress=progress, resize=checkpoint_resize(meta))
-    X = embed(model, st, principal_encoder, bs, device, progress)
+    st = cm.store(items, progress)
+    X = cm.embed(st, principal_encoder, bs, progress)
     prefix = Path(preds_dir) / f"{analysis_id(run_id, analysis_tag)}_{dset_split}"
     return save_embedding(prefix, X, st.items,
                           dict(run_id=run_id, dataset_name=dataset_name, dset_mode=dset_mode, split=dset_split, principal_encoder=int(principal_encoder)))

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 import torch
-from safetensors.torch import save_file, load_file, safe_open
-from fastcore.basics import store_attr
+from dataclasses import dataclass, fields, asdict as _asdict, replace as _replace
 from fastcore.meta import delegates
 from fastai.learner import Learner
 import fastai.callback.channelslast   # adds Learner.to_channelslast (the CUDA path)
@@ -32,17 +31,17 @@ from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_jso
                              seed_everything, ensure_writable, run_cli, resolve_annotation)
 from .synth import write_dataset, GENERATOR_VERSION
 from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, resolve_dataset, train_dataloaders, get_sampler
+from .checkpoint import (make_meta, ckpt_file, save_checkpoint, read_checkpoint, check_compatible, mend_checkpoint,
+                                   restore_opt, bare_model, load_model, checkpoint_meta, sync_sidecar)   # checkpoints: `clothembed.checkpoint`
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
 from .losses import get_loss, labels_of, LossName
 from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'checkpoint_meta', 'sync_sidecar',
-           'mend_checkpoint', 'save_checkpoint', 'read_checkpoint', 'check_compatible', 'load_model', 'bare_model',
-           'CheckpointEveryEpoch', 'CSVLog', 'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data',
-           'dataset_sets', 'StrokeWidth', 'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler',
-           'build_dls', 'cuda_speedups', 'build_learner', 'ckpt_file', 'n_epochs_of', 'train', 'train_main',
-           'train_cli']
+__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'CheckpointEveryEpoch', 'CSVLog',
+           'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
+           'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'cuda_speedups',
+           'build_learner', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -86,101 +85,6 @@ def step_schedule(lr:float=0.01, every:int=3, gamma:float=0.1, n_epoch:int=1):
     return lambda pos: lr * gamma ** math.floor(pos * n_epoch / every + 1e-9)
 
 # %% ../nbs/06_train.ipynb #e7168dc6
-def _jsonable(o):
-    "JSON for the odd values in optimiser state (fastcore `L`, tuples, numpy and torch scalars)"
-    if isinstance(o, torch.Tensor): return o.tolist()
-    if isinstance(o, (np.generic,)): return o.item()
-    if hasattr(o, '__iter__'): return list(o)
-    return float(o)
-
-def _public(meta:dict) -> dict: return {k: v for k, v in meta.items() if not k.startswith('opt_')}
-
-def checkpoint_meta(path) -> dict:
-    "The run description inside checkpoint `path`, read from its header alone (no tensors); a `DataError` naming the file"
-    path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: checkpoint not found")
-    try:
-        with safe_open(str(path), 'pt') as f: md = f.metadata() or {}
-    except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
-    if 'clothembed' not in md: raise DataError(f"{path}: not a clothembed checkpoint (no run description)")
-    try: meta = json.loads(md['clothembed'])
-    except ValueError: meta = None
-    if not isinstance(meta, dict) or not all(k in meta for k in ('model_type', 'encoder', 'epoch', 'iteration')):
-        raise DataError(f"{path}: damaged clothembed checkpoint (its run description is not readable)")
-    return meta
-
-def sync_sidecar(path) -> bool:
-    "Rewrite the JSON sidecar of checkpoint `path` from the description inside the checkpoint when they differ (after a kill between the two renames); whether it was rewritten"
-    path = Path(path)
-    try: meta = checkpoint_meta(path)
-    except DataError: return False
-    sc = path.with_suffix('.json')
-    try: cur = json.loads(sc.read_text())
-    except (OSError, ValueError): cur = None
-    if cur == _public(meta): return False
-    write_json(_public(meta), sc, indent=1); return True
-
-def mend_checkpoint(path):
-    "What a kill can leave beside checkpoint `path`, mended before a run goes on (by rank 0): dead writers' temporary files removed, the sidecar made to agree"
-    if rank_distrib() == 0 and Path(path).exists(): sweep_tmp(Path(path).parent); sync_sidecar(path)
-
-def save_checkpoint(path, model, meta:dict, opt=None):
-    "Atomically write `model` (and fastai optimiser `opt`) with `meta` to `path` (.safetensors), then its JSON sidecar derived from the file's own description"
-    from safetensors.torch import save as _st_bytes
-    path = Path(path); sweep_tmp(path.parent)   # what killed runs left behind
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    scalars, hypers = [], None
-    if opt is not None:
-        sd = opt.state_dict(); hypers = sd['hypers']
-        for i, st in enumerate(sd['state']):
-            sc = {}
-            for k, v in st.items():
-                if isinstance(v, torch.Tensor): tensors[f"opt.{i}.{k}"] = v.detach().cpu().contiguous()
-                else: sc[k] = v
-            scalars.append(sc)
-    md = json.dumps({**meta, 'opt_scalars': scalars if opt is not None else None, 'opt_hypers': hypers}, default=_jsonable)
-    data = _st_bytes(tensors, metadata={'clothembed': md})   # bytes, written with plain writes: a full disk is an OSError naming the file
-    try:
-        with atomic_path(path) as tmp, open(tmp, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
-        write_json(_public(json.loads(md)), path.with_suffix('.json'), indent=1)   # derived from what the checkpoint holds
-    except OSError as e: raise OSError(e.errno, e.strerror or str(e), str(e.filename or path)) from None
-    return path
-
-def read_checkpoint(path):
-    "`(model_state, meta, opt_tensors)` of a checkpoint, or a `DataError` naming the file"
-    meta = checkpoint_meta(path)
-    try: t = load_file(str(path))
-    except Exception as e: raise DataError(f"{path}: not a readable safetensors checkpoint ({str(e)[:200]})") from None
-    return {k[6:]: v for k, v in t.items() if k.startswith('model.')}, meta, {k[4:]: v for k, v in t.items() if k.startswith('opt.')}
-
-def check_compatible(meta:dict, path, **want):
-    "Raise a `DataError` when a checkpoint's model type, encoder (or anything in `want`) differs from what is asked"
-    bad = [f"{k}: checkpoint has {meta.get(k)!r}, asked for {v!r}" for k, v in want.items() if v is not None and meta.get(k) != v]
-    if bad: raise DataError(f"{path}: checkpoint does not match this run ({'; '.join(bad)})")
-
-def load_model(path, principal_encoder:int=None, **want):
-    "Rebuild the model of a checkpoint with its weights (checking `want`, e.g. `model_type='dual'`)"
-    sd, meta, _ = read_checkpoint(path); check_compatible(meta, path, **want)
-    if principal_encoder is not None and int(principal_encoder) == 2 and meta['model_type'] != 'dual':
-        raise DataError(f"{path}: a {meta['model_type']} checkpoint has one encoder; principal_encoder 2 needs a dual model")
-    m = create_model(meta['model_type'], meta['encoder'], meta.get('dim', 256), pretrained=False,
-                     principal_encoder=int(principal_encoder or 1))
-    try: m.load_state_dict(sd)
-    except RuntimeError as e: raise DataError(f"{path}: weights do not fit a {meta['model_type']} {meta['encoder']} model ({str(e)[:200]})") from None
-    return m, meta
-
-def _restore_opt(opt, meta, opt_t):
-    if meta.get('opt_scalars') is None: return   # saved without optimiser state: a fresh optimiser
-    state = []
-    for i, sc in enumerate(meta['opt_scalars']):
-        st = dict(sc); st.update({k.split('.', 1)[1]: v for k, v in opt_t.items() if k.split('.', 1)[0] == str(i)}); state.append(st)
-    opt.load_state_dict({'state': state, 'hypers': meta['opt_hypers']})
-
-def bare_model(m):
-    "The model inside a `DistributedDataParallel` wrapper (checkpoints hold the bare model's keys)"
-    from torch.nn.parallel import DistributedDataParallel as DDP
-    return m.module if isinstance(m, DDP) else m
-
 class CheckpointEveryEpoch(Callback):
     "Save a checkpoint after every epoch, by rank 0 under several processes (on resume, first make its sidecar agree with the checkpoint)"
     order = 90
@@ -233,70 +137,70 @@ class ValidateEvery(Callback):
         if rec is not None and rec.valid_metrics: rec.log += [float('nan')] * (1 + len(rec.metrics))
 
 # %% ../nbs/06_train.ipynb #9fe201e3
+@dataclass
 class TrainConfig:
     "Everything that defines a training run"
-    def __init__(self,
-                 run_id:str='model', # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
-                 dataset_name:str='deepfashion', # a registered dataset (deepfashion, simplicity, qmul: `clothembed.data.DATASETS`), or a folder of images
-                 dset_mode:str=None, # the mode (default: the dataset's; grayscale_mask for deepfashion, natural_image for the others)
-                 model_type:Literal['siamese', 'dual']='siamese', # one encoder for everything, or one for photos and one for line drawings
-                 data_root:str=None, # data folder (default: the embedded synthetic dataset, generated on first use)
-                 encoder:str='lite0', # lite0 (offline ImageNet weights), resnet18/34/50, resnext50_32x4d, or timm:<name>
-                 pretrained:bool=True, # start from ImageNet weights
-                 weights:str=None, # a local ImageNet weights file for a torchvision or timm encoder
-                 dim:int=256, # embedding size
-                 size:int=64, # image size in pixels
-                 resize:Literal['squish', 'pad']='squish', # how crops become squares: squished to fill (a garment fills the input whatever hides part of it), or padded (clothembed 0.1)
-                 frozen_blocks:int=3, # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
-                 epochs:int=None, # epochs (default: as many as `steps` takes; given, they win over `steps`)
-                 val_freq:int=1, # validate every N epochs (the original's --val_freq)
-                 steps:int=256, # optimiser steps in all, when `epochs` is not given: a budget that holds whatever the data's size
-                 bs:int=64, # batch size: pairs with the pairs sampler, 2*bs items with pk
-                 sampler:Literal['pairs', 'pk']='pk', # P garments x K views per batch, or the paper's pairs
-                 views_per_garment:int=4, # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
-                 hard:Literal['none', 'category', 'texture']='none', # pk batches of garments of one category, or sharing fabrics
-                 positive_proportion:float=None, # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
-                 hard_negatives:bool=False, # pairs sampler: negatives from the same category
-                 loss:LossName='supcon+infonce', # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
-                 temperature:float=0.1, # temperature of supcon/infonce
-                 category_weight:float=0.0, # weight of a loss term drawing garments of one category together (`CategoryLoss`; needs categories: DeepFashion2's, or the synthetic designs'); 0: off
-                 schedule:Literal['onecycle', 'step']='onecycle', # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
-                 lr:float=None, # learning rate (default 3e-3 with onecycle, 0.01 with step)
-                 freeze_encoder_until_it:int=0, # iterations with only the projection trained
-                 augment:Literal['none', 'light', 'texture', 'strokes']='texture', # training augmentation: texture adds hue and saturation swings, strokes stroke width
-                 precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto', # mixed precision on CUDA (auto: bf16)
-                 device:str=None, # cpu, cuda, mps (default: the best there is)
-                 out:str='.', # folder for ckpt/ and logs/
-                 qmul_category:str='shoes', # QMUL category: shoes or chairs
-                 group_by:Literal['pair_style', 'pair']='pair_style', # DeepFashion2: one garment is pair_id and style (the original), or pair_id alone
-                 views:Literal['principal', 'all']='principal', # Simplicity: each pattern's first figure, or every figure of its sheet
-                 skip_bad:bool=False, # skip unreadable items (counted) instead of stopping
-                 seed:int=0, # one seed for everything: data order, augmentation, initialisation
-                 tensorboard:bool=False, # also log to TensorBoard (pip install tensorboard)
-                 synth_designs:int=240, # embedded dataset: designs
-                 synth_photos:int=4, # embedded dataset: photos per design
-                 extra_designs:int=3000, # fresh synthetic designs added to training on synthetic data (generated once; never its validation designs)
-                 recipe:str='default'): # the recipe these values started from (recorded in checkpoints)
-        store_attr()
-        if epochs is None and steps is None: raise ArgumentError('give epochs or steps')
+    run_id:str='model' # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
+    dataset_name:str='deepfashion' # a registered dataset (deepfashion, simplicity, qmul: `clothembed.data.DATASETS`), or a folder of images
+    dset_mode:str=None # the mode (default: the dataset's; grayscale_mask for deepfashion, natural_image for the others)
+    model_type:Literal['siamese', 'dual']='siamese' # one encoder for everything, or one for photos and one for line drawings
+    data_root:str=None # data folder (default: the embedded synthetic dataset, generated on first use)
+    encoder:str='lite0' # lite0 (offline ImageNet weights), resnet18/34/50, resnext50_32x4d, or timm:<name>
+    pretrained:bool=True # start from ImageNet weights
+    weights:str=None # a local ImageNet weights file for a torchvision or timm encoder
+    dim:int=256 # embedding size
+    size:int=64 # image size in pixels
+    resize:Literal['squish', 'pad']='squish' # how crops become squares: squished to fill (a garment fills the input whatever hides part of it), or padded (clothembed 0.1)
+    frozen_blocks:int=3 # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
+    epochs:int=None # epochs (default: as many as `steps` takes; given, they win over `steps`)
+    val_freq:int=1 # validate every N epochs (the original's --val_freq)
+    steps:int=256 # optimiser steps in all, when `epochs` is not given: a budget that holds whatever the data's size
+    bs:int=64 # batch size: pairs with the pairs sampler, 2*bs items with pk
+    sampler:Literal['pairs', 'pk']='pk' # P garments x K views per batch, or the paper's pairs
+    views_per_garment:int=4 # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
+    hard:Literal['none', 'category', 'texture']='none' # pk batches of garments of one category, or sharing fabrics
+    positive_proportion:float=None # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
+    hard_negatives:bool=False # pairs sampler: negatives from the same category
+    loss:LossName='supcon+infonce' # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
+    temperature:float=0.1 # temperature of supcon/infonce
+    category_weight:float=0.0 # weight of a loss term drawing garments of one category together (`CategoryLoss`; needs categories: DeepFashion2's, or the synthetic designs'); 0: off
+    schedule:Literal['onecycle', 'step']='onecycle' # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
+    lr:float=None # learning rate (default 3e-3 with onecycle, 0.01 with step)
+    freeze_encoder_until_it:int=0 # iterations with only the projection trained
+    augment:Literal['none', 'light', 'texture', 'strokes']='texture' # training augmentation: texture adds hue and saturation swings, strokes stroke width
+    precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto' # mixed precision on CUDA (auto: bf16)
+    device:str=None # cpu, cuda, mps (default: the best there is)
+    out:str='.' # folder for ckpt/ and logs/
+    qmul_category:str='shoes' # QMUL category: shoes or chairs
+    group_by:Literal['pair_style', 'pair']='pair_style' # DeepFashion2: one garment is pair_id and style (the original), or pair_id alone
+    views:Literal['principal', 'all']='principal' # Simplicity: each pattern's first figure, or every figure of its sheet
+    skip_bad:bool=False # skip unreadable items (counted) instead of stopping
+    seed:int=0 # one seed for everything: data order, augmentation, initialisation
+    tensorboard:bool=False # also log to TensorBoard (pip install tensorboard)
+    synth_designs:int=240 # embedded dataset: designs
+    synth_photos:int=4 # embedded dataset: photos per design
+    extra_designs:int=3000 # fresh synthetic designs added to training on synthetic data (generated once; never its validation designs)
+    recipe:str='default' # the recipe these values started from (recorded in checkpoints)
+
+    def __post_init__(self):
+        "Check the values, and fill in the dataset's default mode"
+        if self.epochs is None and self.steps is None: raise ArgumentError('give epochs or steps')
         for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
             if not isinstance(getattr(self, k), int) or isinstance(getattr(self, k), bool) or getattr(self, k) < 1:
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
         if isinstance(self.category_weight, bool) or not isinstance(self.category_weight, (int, float)) or not 0 <= self.category_weight < math.inf:
             raise ArgumentError(f"category_weight must be a number, 0 or more (got {self.category_weight!r})")
-        for k, a in self.__init__.__annotations__.items():
-            a = resolve_annotation(a, globals())
-            if getattr(a, '__origin__', None) is Literal and getattr(self, k) not in a.__args__:
-                raise ArgumentError(f"{k} must be one of {', '.join(a.__args__)} (got {getattr(self, k)!r})")
+        for f in fields(self):
+            a = resolve_annotation(f.type, globals())
+            if getattr(a, '__origin__', None) is Literal and getattr(self, f.name) not in a.__args__:
+                raise ArgumentError(f"{f.name} must be one of {', '.join(a.__args__)} (got {getattr(self, f.name)!r})")
         self.dataset_name, self.data_root = resolve_dataset(self.dataset_name, self.data_root)
         spec = get_dataset(self.dataset_name)
         if self.dset_mode is None: self.dset_mode = spec.default_mode
         spec.check_mode(self.dset_mode)
 
-    def asdict(self) -> dict: return {k: getattr(self, k) for k in self.__init__.__annotations__ if k != 'return'}
-    def replace(self, **kw): return TrainConfig(**{**self.asdict(), **kw})
-    def __eq__(self, o): return isinstance(o, TrainConfig) and self.asdict() == o.asdict()
-    def __repr__(self): return f"TrainConfig({', '.join(f'{k}={v!r}' for k, v in self.asdict().items())})"
+    def asdict(self) -> dict: return _asdict(self)
+    def replace(self, **kw): return _replace(self, **kw)   # checked again
     def data_options(self) -> dict:
         "Options for the dataset readers (each reader takes what it knows)"
         return dict(group_by=self.group_by, views=self.views, skip_bad=self.skip_bad, category=self.qmul_category)
@@ -455,13 +359,6 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
     return cuda_speedups(learn, cfg.precision) if dev.type == 'cuda' else learn
 
 # %% ../nbs/06_train.ipynb #5abf2fda
-def _meta(cfg, epoch, it, n_epochs=None):
-    return dict(format='clothembed-checkpoint', version=1, model_type=cfg.model_type, encoder=cfg.encoder, dim=cfg.dim,
-                dset_mode=cfg.dset_mode, dataset_name=cfg.dataset_name, size=cfg.size, resize=cfg.resize, epoch=epoch, iteration=it,
-                n_epochs=n_epochs or cfg.epochs, config=cfg.asdict(), saved=time.strftime('%Y-%m-%dT%H:%M:%S'))
-
-def ckpt_file(cfg:TrainConfig): return Path(cfg.out) / 'ckpt' / f"{cfg.run_id}.safetensors"
-
 def _init_from(cfg, ckpt_path):
     "A model for `cfg` starting from another checkpoint's weights"
     sd, meta, _ = read_checkpoint(ckpt_path)
@@ -510,8 +407,8 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
         return learn
     ensure_writable(path.parent, need=3 * _model_bytes(learn.model)); ensure_writable(Path(cfg.out) / 'logs')
     learn.create_opt()
-    if opt_state is not None: _restore_opt(learn.opt, *opt_state)
-    learn.add_cb(CheckpointEveryEpoch(path, lambda ep: _meta(cfg, ep, start_iter + learn.train_iter, n_epochs)))
+    if opt_state is not None: restore_opt(learn.opt, *opt_state)
+    learn.add_cb(CheckpointEveryEpoch(path, lambda ep: make_meta(cfg, ep, start_iter + learn.train_iter, n_epochs)))
     lr = cfg.lr or (0.01 if cfg.schedule == 'step' else 3e-3)
     # under `accelerate launch` or `torchrun` (WORLD_SIZE > 1) fastai's distrib_ctx wraps the model and shards the data
     dist = int(os.environ.get('WORLD_SIZE', 1)) > 1
@@ -525,7 +422,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     except KeyboardInterrupt:
         ep = learn.epoch   # epochs completed; the interrupted one is run again on resume
         if rank_distrib() == 0:
-            save_checkpoint(path, bare_model(learn.model), _meta(cfg, ep, start_iter + learn.train_iter, n_epochs), learn.opt)
+            save_checkpoint(path, bare_model(learn.model), make_meta(cfg, ep, start_iter + learn.train_iter, n_epochs), learn.opt)
             print(f"interrupted: saved {path} (epoch {ep}); run the same command again to resume")
         raise
     finally: learn.remove_cb(CheckpointEveryEpoch)
@@ -533,7 +430,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
     return learn
 
 # %% ../nbs/06_train.ipynb #fe401563
-@delegates(TrainConfig.__init__)
+@delegates(TrainConfig)
 def train_main(recipe:str='default', # a named set of defaults: default, or paper (ResNeXt-50, 224 px, batch 200, SGD, 100 epochs)
                restore:bool=True, # resume ckpt/{run_id} if it exists (the original's default)
                norestore:bool=False, # start afresh even if ckpt/{run_id} exists (the same as --restore 0)
@@ -547,6 +444,8 @@ def train_main(recipe:str='default', # a named set of defaults: default, or pape
     learn = train(cfg, restore=restore and not norestore and not ckpt_path, ckpt_path=ckpt_path)
     if learn.trained_epochs and rank_distrib() == 0: print(f"saved {ckpt_file(cfg)}")
     return cfg
+
+train_main.__delwrap__ = TrainConfig   # the CLI's help: the field comments, read from the dataclass (its generated `__init__` has no source)
 
 def train_cli(argv=None):
     "Entry point of `clothembed-train`"

@@ -11,12 +11,12 @@ def test_folder_masked_embedding(tmp_path):
     os.environ['CLOTHEMBED_CACHE'] = str(tmp_path / 'cache')
     from clothembed.synth import write_dataset
     from clothembed.models import create_model
-    from clothembed.train import save_checkpoint
+    from clothembed.checkpoint import save_checkpoint, make_meta, ckpt_path
     data = write_dataset(tmp_path / 'data', n_designs=5, photos_per_design=2, size=64, progress=False)
     photos = data / 'deepfashion2' / 'train' / 'image'                       # a flat folder of photos, no annotation used
     m = create_model('siamese', 'lite0', 32, pretrained=False)
-    save_checkpoint(tmp_path / 'ckpt' / 'm.safetensors', m, dict(model_type='siamese', encoder='lite0', dim=32, size=32, epoch=1, iteration=0,
-                                                                 dataset_name='deepfashion', dset_mode='color_mask_crop', config={}))
+    run_cfg = dict(model_type='siamese', encoder='lite0', dim=32, size=32, dataset_name='deepfashion', dset_mode='color_mask_crop')
+    save_checkpoint(ckpt_path('m', tmp_path / 'ckpt'), m, make_meta(run_cfg, epoch=1))
     r = run(PREDICT, 'gen_embedding', '--run_id', 'm', '--dataset_name', 'folder', '--data_root', photos, '--dset_mode', 'color_mask_crop',
             '--analysis_tag', 'mine', cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]

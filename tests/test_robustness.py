@@ -250,7 +250,7 @@ def test_zero_size_arguments():
 
 def test_siamese_checkpoint_with_principal_encoder_2(tmp_path):
     from clothembed.models import create_model
-    from clothembed.train import save_checkpoint, load_model
+    from clothembed.checkpoint import save_checkpoint, load_model, make_meta
     m = create_model('siamese', 'resnet18', 8, pretrained=False)
-    p = save_checkpoint(tmp_path / 'm.safetensors', m, dict(model_type='siamese', encoder='resnet18', dim=8, epoch=1, iteration=1))
+    p = save_checkpoint(tmp_path / 'm.safetensors', m, make_meta(dict(model_type='siamese', encoder='resnet18', dim=8), epoch=1, iteration=1))
     with pytest.raises(DataError, match='principal_encoder 2 needs a dual model'): load_model(p, principal_encoder=2)

@@ -37,8 +37,8 @@ def work(tmp_path_factory):
 
 def _ckpt(work):
     "(epoch in the checkpoint, epoch in its sidecar); the checkpoint must read whole"
-    from clothembed.train import read_checkpoint
-    p = work / 'ckpt/k.safetensors'
+    from clothembed.checkpoint import read_checkpoint, ckpt_path
+    p = ckpt_path('k', work / 'ckpt')
     if not p.exists(): return None, None
     _, meta, opt = read_checkpoint(p)
     assert len(opt) > 0 and meta['iteration'] > 0
@@ -211,9 +211,9 @@ def test_full_or_read_only_checkpoint_folder(tmp_path, ro):
         from pathlib import Path
         from clothembed.core import error_line, is_user_error
         from clothembed.models import create_model
-        from clothembed.train import save_checkpoint
+        from clothembed.checkpoint import save_checkpoint, make_meta
         fs = Path(sys.argv[1]); m = create_model('siamese', 'resnet18', 8, pretrained=False)
-        try: save_checkpoint(fs / 'ckpt.safetensors', m, dict(model_type='siamese', encoder='resnet18', epoch=1, iteration=1))
+        try: save_checkpoint(fs / 'ckpt.safetensors', m, make_meta(dict(model_type='siamese', encoder='resnet18'), epoch=1, iteration=1))
         except Exception as e:
             assert is_user_error(e), repr(e)
             assert not list(fs.glob('.*tmp*')), list(fs.iterdir())
