@@ -70,7 +70,7 @@ def main(sizes=(10_000, 100_000, 1_000_000), nq=200, dim=256, k=10, threads=2, k
     import faiss; faiss.omp_set_num_threads(threads)
     from clothembed.synth import write_dataset
     from clothembed.models import create_model
-    from clothembed.train import save_checkpoint
+    from clothembed.checkpoint import save_checkpoint, make_meta
     from clothembed.search import Embedder
     rows = []
     with tempfile.TemporaryDirectory() as d:
@@ -78,8 +78,8 @@ def main(sizes=(10_000, 100_000, 1_000_000), nq=200, dim=256, k=10, threads=2, k
         data = write_dataset(work / 'data', n_designs=2, photos_per_design=2, size=256, progress=False)
         photo = sorted(data.glob('simplicity/*/*/photos/*.jpg'))[0]
         ck = work / 'model.safetensors'                                    # the default architecture (Lite0, 64 px); its weights do not change timings
-        save_checkpoint(ck, create_model('dual'), dict(format='clothembed-checkpoint', version=1, model_type='dual', encoder='lite0', dim=dim,
-                                                       dset_mode='natural_image', dataset_name='simplicity', size=64, epoch=0, iteration=0, config={}))
+        save_checkpoint(ck, create_model('dual'), make_meta(dict(model_type='dual', encoder='lite0', dim=dim,
+                                                       dset_mode='natural_image', dataset_name='simplicity', size=64)))
         model = Embedder(ck, 'cpu')
         print(f"{threads} threads (torch {torch.get_num_threads()}, faiss {faiss.omp_get_max_threads()}), {os.cpu_count()} CPUs visible; "
               f"{kind} unit vectors of dimension {dim}; {nq} queries; k={k}", flush=True)

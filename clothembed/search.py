@@ -16,9 +16,9 @@ from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
                              cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy, file_hash)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize, image_files, normalize_int
-from .train import TrainConfig, train, ckpt_file, load_model
+from .train import TrainConfig, train
+from .checkpoint import ckpt_file, ckpt_path, CheckpointModel
 from .metrics import knn_exact, import_faiss
-from .predict import embed_batch
 from .synth import GENERATOR_VERSION
 
 # %% auto #0
@@ -49,7 +49,7 @@ def checkpoint_path(run_id:str=None, ckpt:str=None, ckpt_dir:str='ckpt'):
     "The checkpoint asked for: `ckpt`, else `ckpt_dir/run_id.safetensors`, else None (the default)"
     if run_id and ckpt: raise ArgumentError("give --run-id or --ckpt, not both")
     if ckpt: p = Path(ckpt)
-    elif run_id: p = Path(ckpt_dir) / f"{run_id}.safetensors"
+    elif run_id: p = ckpt_path(run_id, ckpt_dir)
     else: return None
     if not p.exists(): raise DataError(f"{p}: checkpoint not found")
     return p.resolve()
@@ -57,39 +57,27 @@ def checkpoint_path(run_id:str=None, ckpt:str=None, ckpt_dir:str='ckpt'):
 # %% ../nbs/09_search.ipynb #32844e02
 DOMAINS = ('drawings', 'photos')
 
-class Embedder:
-    "A checkpoint's encoders applied to PIL images: `domain` 'drawings' uses encoder 2 of a dual model, 'photos' encoder 1"
+class Embedder(CheckpointModel):
+    "A checkpoint's encoders (a `CheckpointModel`) applied to PIL images: 'drawings' uses encoder 2 of a dual model, 'photos' 1"
     def __init__(self, path, device=None):
-        self.path = Path(path).resolve()
-        try: self.model, self.meta = load_model(self.path)
+        try: super().__init__(Path(path).resolve(), device=device)
         except ValueError as e: raise DataError(str(e)) from None
         self.sha256 = file_hash(self.path)
-        self.device = pick_device(device); self.model = self.model.eval().to(self.device)
-        self.size, self.dim = int(self.meta['size']), int(self.meta.get('dim', 256))
-        self.norm = normalize_int(self.model.stats)   # as training and `predict.embed` normalise
-        self.resize = checkpoint_resize(self.meta)
 
     def describe(self) -> dict:
         "What an index records about its model"
         return dict(path=str(self.path), sha256=self.sha256, model_type=self.meta['model_type'], encoder=self.meta['encoder'],
                     size=self.size, dim=self.dim)
 
-    def which(self, domain:str) -> int: return 2 if domain == 'drawings' else 1
-
     def pixels(self, img:Image.Image) -> np.ndarray:
         "The uint8 `size`x`size` HWC array the network sees (as `ItemStore`)"
         return square(img, self.size, self.resize)
 
-    @torch.no_grad()
     def __call__(self, images, domain:str='photos', bs:int=64) -> np.ndarray:
-        "Unit vectors `(len(images), dim)` of PIL `images` of `domain`"
-        out = []
-        for i in range(0, len(images), bs):
-            a = np.stack([self.pixels(im) for im in images[i:i + bs]])
-            x = self.norm(TensorImage(torch.from_numpy(a).permute(0, 3, 1, 2).contiguous())).as_subclass(torch.Tensor)
-            out.append(embed_batch(self.model, x.to(self.device), self.which(domain)).cpu())   # as `predict.embed`: flip-averaged
-        if not out: return np.zeros((0, self.dim), np.float32)
-        return torch.cat(out).numpy().astype(np.float32)
+        "Unit vectors `(len(images), dim)` of PIL `images` of `domain` (flip-averaged, as `embed`)"
+        chunks = [images[i:i + bs] for i in range(0, len(images), bs)]
+        out = [self.embed_pixels(np.stack([self.pixels(im) for im in c]), self.which(domain)) for c in chunks]
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
 # %% ../nbs/09_search.ipynb #95bc507d
 def _stamp(*paths) -> list:

@@ -22,12 +22,12 @@ def server(tmp_path_factory):
     if os.environ.get('CLOTHEMBED_SEARCH_INDEX'): yield from _serve(Path(os.environ['CLOTHEMBED_SEARCH_INDEX'])); return
     from clothembed.synth import write_dataset
     from clothembed.models import create_model
-    from clothembed.train import save_checkpoint
+    from clothembed.checkpoint import save_checkpoint, make_meta
     from clothembed.search import build_index
     data = write_dataset(d / 'data', n_designs=15, photos_per_design=2, size=128, progress=False)
     ck = d / 'model.safetensors'      # ImageNet encoders, untrained projections: the page does not depend on the model's quality
-    save_checkpoint(ck, create_model('dual'), dict(format='clothembed-checkpoint', version=1, model_type='dual', encoder='lite0', dim=256,
-                                                   dset_mode='natural_image', dataset_name='simplicity', size=32, epoch=0, iteration=0, config={}))
+    save_checkpoint(ck, create_model('dual'), make_meta(dict(model_type='dual', encoder='lite0', dim=256,
+                                                   dset_mode='natural_image', dataset_name='simplicity', size=32)))
     build_index(data, d / 'ix', ck, progress=False)
     yield from _serve(d / 'ix')
 

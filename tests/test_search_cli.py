@@ -60,11 +60,11 @@ def test_index_and_query(work):
 def test_own_figure_finds_its_pattern(work, tmp_path):
     "A figure cut from a sheet, searched with the model that indexed it (a Siamese one: the same encoder both ways), finds its pattern first"
     from clothembed.models import create_model
-    from clothembed.train import save_checkpoint
+    from clothembed.checkpoint import save_checkpoint, make_meta
     from clothembed.search import build_index, SearchIndex, Searcher
     ck = tmp_path / 'siamese.safetensors'
-    save_checkpoint(ck, create_model('siamese'), dict(format='clothembed-checkpoint', version=1, model_type='siamese', encoder='lite0',
-                                                      dim=256, dset_mode='natural_image', dataset_name='simplicity', size=32, epoch=0, iteration=0, config={}))
+    save_checkpoint(ck, create_model('siamese'), make_meta(dict(model_type='siamese', encoder='lite0',
+                                                      dim=256, dset_mode='natural_image', dataset_name='simplicity', size=32)))
     build_index(work['cat'], tmp_path / 'ix', ck, progress=False)
     ix = SearchIndex(tmp_path / 'ix')
     for i in (0, len(ix) // 2, len(ix) - 1):
@@ -134,12 +134,12 @@ def test_bad_catalogues(work, tmp_path):
 def test_bad_index(work, tmp_path):
     from clothembed.search import build_index, SearchIndex
     from clothembed.models import create_model
-    from clothembed.train import save_checkpoint
+    from clothembed.checkpoint import save_checkpoint, make_meta
     ix = tmp_path / 'ix'; build_index(work['cat'] / 'validation', ix, work['ck'], progress=False)
     photo = work['photos'][0]
     other = tmp_path / 'other.safetensors'
-    save_checkpoint(other, create_model('dual', pretrained=False), dict(format='clothembed-checkpoint', version=1, model_type='dual', encoder='lite0',
-                                                                        dim=256, dset_mode='natural_image', dataset_name='simplicity', size=32, epoch=0, iteration=0, config={}))
+    save_checkpoint(other, create_model('dual', pretrained=False), make_meta(dict(model_type='dual', encoder='lite0',
+                                                                        dim=256, dset_mode='natural_image', dataset_name='simplicity', size=32)))
     msg = cli_error('query', photo, '--index', ix, '--ckpt', other)                     # made with another model
     assert msg.startswith(f"clothembed-search query: error: {ix / 'records.json'}: this index was made with the model {work['ck']}"), msg
     assert 'or --rebuild' in cli_error('index', work['cat'] / 'validation', '--out', ix, '--ckpt', other)
