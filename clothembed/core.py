@@ -17,7 +17,7 @@ from fastcore.script import bool_arg
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'file_hash', 'save_npy', 'sweep_tmp',
            'ensure_writable', 'file_lock', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
-           'resolve_annotation', 'cli_parser', 'call_cli', 'run_cli']
+           'resolve_annotation', 'CliExit', 'cli_exit', 'CliParser', 'cli_parser', 'call_cli', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -203,24 +203,38 @@ def _opt(parser, name, info, ns=None):
     parser.add_argument(*flags, dest=name, default=argparse.SUPPRESS, help=doc + shown, **kw)
 
 
+class CliExit(SystemExit):
+    "How a command line ends on a user error: its one `line` (already on stderr) and exit status 2 (arguments) or 1 (data, files)"
+    def __init__(self, line:str, status:int=1): super().__init__(status); self.line = line
+    def __str__(self): return self.line
+
+def cli_exit(line:str, status:int=1):
+    "End a command line: `line` on stderr, then exit with `status`"
+    print(line, file=sys.stderr, flush=True)
+    raise CliExit(line, status)
+
+class CliParser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose usage errors are one line on stderr, with exit status 2"
+    def error(self, message): cli_exit(f"{self.prog}: error: {message} (see {self.prog} --help)", 2)
+
 def cli_parser(func, prog:str=None) -> argparse.ArgumentParser:
-    "An `ArgumentParser` for `func` from its signature and docments (delegated parameters included)"
-    p = argparse.ArgumentParser(prog=prog, description=(func.__doc__ or '').strip())
+    "An `ArgumentParser` (`CliParser`) for `func` from its signature and docments (delegated parameters included)"
+    p = CliParser(prog=prog, description=(func.__doc__ or '').strip())
     ns = {**getattr(getattr(func, '__delwrap__', None), '__globals__', {}), **getattr(func, '__globals__', {})}   # names a delegated signature uses
     for name, info in docments(func, full=True).items():
         if name in ('return', 'kwargs', 'args'): continue
         _opt(p, name, info, ns)
     return p
 
-def call_cli(func, kw:dict, prog:str):
-    "Call `func(**kw)` for a command line: Ctrl-C exits with 130, a user error ends with one line naming `prog`, a bug keeps its traceback"
-    try: return func(**kw)
+def call_cli(func, kw:dict, prog:str) -> None:
+    "Call `func(**kw)` for a command line and return None: Ctrl-C exits 130, a user error ends with one line naming `prog`, a bug keeps its traceback"
+    try: func(**kw)              # its result is not returned: `sys.exit(entry())` would print it and exit 1
     except KeyboardInterrupt: raise SystemExit(130)
     except Exception as e:
         if not is_user_error(e): raise
-        raise SystemExit(f"{prog}: error: {error_line(e)}")
+        cli_exit(f"{prog}: error: {error_line(e)}", 2 if isinstance(e, ArgumentError) else 1)
 
-def run_cli(func, argv=None, prog:str=None):
+def run_cli(func, argv=None, prog:str=None) -> None:
     "Parse `argv` (default `sys.argv[1:]`, never modified) for `func` and call it with `call_cli`"
     prog = prog or Path(sys.argv[0]).name
-    return call_cli(func, vars(cli_parser(func, prog).parse_args(sys.argv[1:] if argv is None else list(argv))), prog)
+    call_cli(func, vars(cli_parser(func, prog).parse_args(sys.argv[1:] if argv is None else list(argv))), prog)
