@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/search.html.md"""
 
 # %% ../nbs/09_search.ipynb #3587c812
 from __future__ import annotations
-import argparse, base64, html as _html, io, json, math, os, sys, time, typing
+import argparse, json, os, sys, time, typing
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,19 +14,18 @@ from fastai.torch_core import TensorImage
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
-                             cache_dir, sweep_tmp, cli_parser, call_cli, pick_device, save_npy, file_hash)
+                             cache_dir, sweep_tmp, cli_parser, call_cli, cli_exit, pick_device, save_npy, file_hash)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize, image_files, normalize_int
 from .train import TrainConfig, train
 from .checkpoint import ckpt_file, ckpt_path, CheckpointModel
-from .metrics import knn_exact, import_faiss
+from .metrics import knn_exact, import_faiss, ANN_ABOVE, use_ann, ann_spec, build_ann, ann_search
 from .synth import GENERATOR_VERSION
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DOMAINS', 'MAX_PIXELS', 'ANN_ABOVE', 'INDEX_FORMAT', 'PAGE_CSS', 'MAX_UPLOAD_MB', 'COMMANDS',
-           'default_checkpoint', 'checkpoint_path', 'Embedder', 'catalogue_sources', 'source_figures', 'ann_spec',
-           'build_ann', 'ann_search', 'SearchIndex', 'write_index', 'build_index', 'query_paths', 'query_input',
-           'Searcher', 'format_table', 'results_html', 'read_upload', 'make_app', 'index_main', 'query_main',
-           'serve_main', 'search_parser', 'search_cli']
+__all__ = ['DEFAULT_MODEL', 'DOMAINS', 'INDEX_FORMAT', 'MAX_UPLOAD_MB', 'COMMANDS', 'default_checkpoint', 'checkpoint_path',
+           'Embedder', 'catalogue_sources', 'source_figures', 'SearchIndex', 'write_index', 'build_index',
+           'query_paths', 'query_input', 'Searcher', 'format_table', 'index_main', 'query_main', 'serve_main',
+           'search_parser', 'search_cli']
 
 # %% ../nbs/09_search.ipynb #bd8b9d31
 DEFAULT_MODEL = dict(run_id=f'search_dual_g{GENERATOR_VERSION}', dataset_name='simplicity', model_type='dual')   # the default recipe
@@ -122,44 +121,6 @@ def source_figures(root:Path, src:dict, domain:str='drawings') -> list:
     boxes = src['boxes'] if src['boxes'] is not None else detect_figures(img)
     if not boxes: raise DataError(f"{root / src['key']}: no figure found on this sheet (is it blank, or drawn in very light ink?)")
     return [([int(v) for v in b], k, apply_mode(img, dict(bbox=b), 'line_drawing')) for k, b in enumerate(boxes)]
-
-MAX_PIXELS = 50_000_000
-
-
-
-# %% ../nbs/09_search.ipynb #58a093a9
-ANN_ABOVE = 50_000
-
-def ann_spec(dim:int) -> str:
-    "The FAISS index factory string for `dim`-dimensional vectors"
-    return f"PQ{dim // 2}x4fs,Refine(SQ8)" if dim % 4 == 0 else "SQ8"
-
-def build_ann(X:np.ndarray, # embeddings `(n, dim)`, float16 or float32, unit length
-              train_n:int=65536, # vectors used to train the quantisers
-              seed:int=0, chunk:int=65536):
-    "A FAISS inner-product index over `X` (`ann_spec`): trained on a sample, filled in chunks so float32 copies stay small"
-    faiss = import_faiss(); n, d = X.shape
-    ix = faiss.index_factory(d, ann_spec(d), faiss.METRIC_INNER_PRODUCT)
-    rows = np.sort(np.random.default_rng(seed).choice(n, min(n, train_n), replace=False))
-    T = np.ascontiguousarray(X[rows], dtype=np.float32)
-    if len(T) < 1024: T = np.resize(T, (1024, d))          # a tiny catalogue: repeat the sample so k-means has the points it asks for
-    ix.train(T)
-    for i in range(0, n, chunk): ix.add(np.ascontiguousarray(X[i:i + chunk], dtype=np.float32))
-    return ix
-
-def ann_search(ix, X:np.ndarray, Q:np.ndarray, k:int=10, shortlist:int=1000):
-    "`(indices, cosine similarities)` of the best `k` rows of `X` for each query: FAISS shortlist, then exact scores from `X`"
-    faiss = import_faiss(); n = ix.ntotal; k = min(k, n)
-    kk = min(n, max(2 * k, k + 10))
-    r = faiss.downcast_index(ix)
-    if hasattr(r, 'k_factor'): r.k_factor = float(max(1, math.ceil(shortlist / kk)))
-    _, J = ix.search(np.ascontiguousarray(Q, dtype=np.float32), kk)
-    I, S = np.full((len(Q), k), -1, np.int64), np.full((len(Q), k), -np.inf, np.float32)
-    for i, (q, j) in enumerate(zip(Q, J)):
-        j = np.sort(j[j >= 0])                            # sorted rows: a memory-mapped file is read forwards
-        s = np.asarray(X[j], dtype=np.float32) @ np.asarray(q, np.float32)
-        o = np.argsort(-s, kind='stable')[:k]; I[i, :len(o)], S[i, :len(o)] = j[o], s[o]
-    return I, S
 
 # %% ../nbs/09_search.ipynb #d00659be
 INDEX_FORMAT = 'clothembed-search-index'
@@ -384,10 +345,8 @@ def build_index(catalogue, # catalogue folder: a Simplicity tree or a folder of 
             figures += [dict(pattern=s['pattern'], sheet=s['key'], view=view, box=box) for box, view, _ in fresh[s['key']]]
     if not figures: raise DataError(f"{root}: no figures found in {len(sources)} files")
     X16 = np.concatenate(parts).astype(np.float16)
-    want_ann = len(figures) >= ann_above
-    if want_ann:
-        try: import_faiss()
-        except MissingExtra: want_ann = False; log(f"{len(figures)} figures but FAISS is not installed: exact search (pip install faiss-cpu)")
+    want_ann = use_ann(len(figures), ann_above=ann_above)
+    if len(figures) >= ann_above and not want_ann: log(f"{len(figures)} figures but FAISS is not installed: exact search (pip install faiss-cpu)")
     summary = dict(index=str(out), catalogue=str(root), figures=len(figures), patterns=len({f['pattern'] for f in figures}),
                    files=len(used), embedded=len(fresh), kept=len(keep), dropped=len(dropped), skipped=skipped,
                    search='FAISS ' + ann_spec(X16.shape[1]) if want_ann else 'exact', model=str(emb.path))
@@ -461,154 +420,9 @@ def format_table(results:list) -> str:
             lines.append(f"  {r['rank']:>4}  {r['pattern']:<24} {r['view']:>4}  {r['score']:>6.3f}  {r['sheet']}")
     return '\n'.join(lines)
 
-def _data_uri(img:Image.Image, side:int=220) -> str:
-    "A small JPEG of `img` as a data URI"
-    im = img.convert('RGB'); im.thumbnail((side, side))
-    b = io.BytesIO(); im.save(b, 'JPEG', quality=85)
-    return 'data:image/jpeg;base64,' + base64.b64encode(b.getvalue()).decode()
-
-PAGE_CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:1200px;color:#222}"
-            "h1{font-size:1.4em}.q{display:flex;gap:1.2em;align-items:flex-start;border-top:1px solid #ddd;padding:1em 0}"
-            ".qimg img{max-width:220px;border:2px solid #333}.grid{display:flex;flex-wrap:wrap;gap:.8em}"
-            ".card{width:150px;font-size:.85em;text-align:center;color:#222;text-decoration:none}"
-            ".card img{width:150px;height:150px;object-fit:contain;border:1px solid #ccc;background:#fff}"
-            ".score{color:#555}.err{color:#b00020;font-weight:600}")
-
-def results_html(results:list, index:SearchIndex, title:str='clothembed-search') -> str:
-    "An HTML page: each query image beside its matched figures as pictures"
-    e = _html.escape; body = []
-    for q in results:
-        cards = ''.join(f'<div class="card"><img src="{_data_uri(index.figure_image(r["figure"]), 150)}" alt="{e(r["pattern"])}">'
-                        f'<div><b>#{r["rank"]}</b> {e(r["pattern"])} · view {r["view"]}</div><div class="score">score {r["score"]:.3f}</div>'
-                        f'<div class="score">{e(r["sheet"])}</div></div>' for r in q['results'])
-        body.append(f'<div class="q"><div class="qimg"><img src="{_data_uri(load_image(q["query"]))}" alt="query"><div>{e(Path(q["query"]).name)}</div></div>'
-                    f'<div class="grid">{cards}</div></div>')
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{e(title)}</title><style>{PAGE_CSS}</style></head><body>'
-            f'<h1>{e(title)}</h1><p>Index {e(str(index.folder))}: {len(index)} figures of {len(index.patterns)} patterns.</p>'
-            f'{"".join(body)}</body></html>')
-
-# %% ../nbs/09_search.ipynb #9bc07af0
-MAX_UPLOAD_MB = 20
-
-def read_upload(data:bytes, name:str='upload', max_mb:float=MAX_UPLOAD_MB) -> Image.Image:
-    "An uploaded file as an RGB image, or a `DataError` saying in a sentence what is wrong with it"
-    if not data: raise DataError(f"{name} is empty (0 bytes): choose a photo")
-    if len(data) > max_mb * 1e6: raise DataError(f"{name} is too large ({len(data) / 1e6:.1f} MB; the limit is {max_mb:g} MB)")
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > MAX_PIXELS: raise DataError(f"{name} is too large ({im.width}x{im.height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels)")
-            im.load(); return im.convert('RGB')
-    except DataError: raise
-    except Image.DecompressionBombError: raise DataError(f"{name} is too large to read safely") from None
-    except Exception: raise DataError(f"{name} is not an image that can be read (use a JPEG, PNG, WebP, BMP or TIFF photo)") from None
-
-# %% ../nbs/09_search.ipynb #f020ef78
-_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>clothembed-search</title><style>{css}
-#drop{{border:2px dashed #888;border-radius:8px;padding:1.5em;text-align:center;cursor:pointer;background:#fafafa}}
-#drop.over{{background:#eef4ff}}#msg{{min-height:1.4em;margin:.6em 0}}#query img{{max-width:220px;border:2px solid #333}}</style></head>
-<body><h1>{title}</h1>
-<p>{about}</p>
-<div id="drop">Drop a {qkind} here, or <label style="text-decoration:underline">choose one<input id="file" type="file" accept="image/*" hidden></label></div>
-<div id="msg" role="status"></div>
-<div class="q"><div id="query"></div><div class="grid" id="results"></div></div>
-<script>
-const drop = document.getElementById('drop'), file = document.getElementById('file'), msg = document.getElementById('msg');
-const res = document.getElementById('results'), query = document.getElementById('query');
-function esc(s) {{ return String(s).replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]); }}
-async function search(f) {{
-  res.innerHTML = ''; query.innerHTML = ''; msg.className = ''; msg.textContent = 'searching ' + f.name + ' ...';
-  const fd = new FormData(); fd.append('file', f, f.name);
-  let r, d;
-  try {{ r = await fetch('/api/search', {{method: 'POST', body: fd}}); d = await r.json(); }}
-  catch (e) {{ msg.className = 'err'; msg.textContent = 'the server did not answer: ' + e; return; }}
-  if (!r.ok) {{ msg.className = 'err'; msg.textContent = d.error || ('error ' + r.status); return; }}
-  if (f.size) query.innerHTML = '<img alt="query" src="' + URL.createObjectURL(f) + '"><div>' + esc(f.name) + '</div>';
-  msg.textContent = d.results.length + ' patterns in ' + d.ms + ' ms';
-  res.innerHTML = d.results.map(x => '<a class="card" href="/pattern/' + encodeURIComponent(x.pattern) + '"><img alt="' + esc(x.pattern) +
-    '" src="/figure/' + x.figure + '.png"><div><b>#' + x.rank + '</b> ' + esc(x.pattern) + ' · view ' + x.view + '</div><div class="score">score ' +
-    x.score.toFixed(3) + '</div></a>').join('');
-}}
-file.addEventListener('change', () => {{ if (file.files.length) search(file.files[0]); file.value = ''; }});
-drop.addEventListener('click', e => {{ if (e.target === drop) file.click(); }});
-drop.addEventListener('dragover', e => {{ e.preventDefault(); drop.classList.add('over'); }});
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', e => {{ e.preventDefault(); drop.classList.remove('over'); if (e.dataTransfer.files.length) search(e.dataTransfer.files[0]); }});
-</script></body></html>"""
-
-def _png(img:Image.Image, side:int=None):
-    from fastapi.responses import Response
-    if side: img = img.copy(); img.thumbnail((side, side))
-    b = io.BytesIO(); img.save(b, 'PNG'); return Response(b.getvalue(), media_type='image/png', headers={'Cache-Control': 'max-age=3600'})
-
-def make_app(searcher:Searcher, # the index and model
-             k:int=10, # patterns shown
-             max_mb:float=MAX_UPLOAD_MB): # largest upload accepted
-    "The FastAPI application of `clothembed-search serve`"
-    try:
-        from fastapi import FastAPI, UploadFile, File, Request, HTTPException
-        from fastapi.responses import HTMLResponse, JSONResponse
-    except ImportError: raise MissingExtra("the web page needs FastAPI and uvicorn: pip install 'clothembed[search]'") from None
-    from urllib.parse import quote
-    ix, e = searcher.index, _html.escape
-    app = FastAPI(title='clothembed-search', docs_url=None, redoc_url=None)
-    qkind = 'photo of a garment' if searcher.query_domain == 'photos' else 'line drawing'
-    about = (f"{len(ix)} figures of {len(ix.patterns)} patterns in {e(str(ix.folder))}; model {e(Path(ix.manifest['model']['path']).name)}. "
-             f"Nothing leaves this computer.")
-    title = 'Which pattern makes this garment?' if searcher.query_domain == 'photos' else 'Which garments does this pattern make?'
-    page = _PAGE.format(css=PAGE_CSS, about=about, qkind=qkind, title=title)
-    lim = int(max_mb * 1e6)
-
-    @app.middleware('http')
-    async def refuse_huge(request:Request, call_next):
-        n = request.headers.get('content-length')
-        if request.method == 'POST' and n and n.isdigit() and int(n) > lim + 100_000:
-            return JSONResponse({'error': f"the file is too large ({int(n) / 1e6:.1f} MB; the limit is {max_mb:g} MB)"}, status_code=413)
-        return await call_next(request)
-
-    @app.get('/', response_class=HTMLResponse)
-    def home(): return page
-
-    @app.get('/health')
-    def health(): return {'figures': len(ix), 'patterns': len(ix.patterns), 'search': 'faiss' if ix.ann is not None else 'exact'}
-
-    def api_search(file=File(None)):
-        if file is None: return JSONResponse({'error': 'no file was sent: choose a photo'}, status_code=400)
-        name = file.filename or 'the file'
-        data = file.file.read(lim + 1)
-        try: img = read_upload(data, name, max_mb)
-        except DataError as err: return JSONResponse({'error': str(err)}, status_code=413 if 'too large' in str(err) else 400)
-        t = time.perf_counter(); r = searcher.rank_images([img], k)[0]
-        return {'query': name, 'ms': round((time.perf_counter() - t) * 1000, 1), 'results': r}
-    api_search.__annotations__['file'] = UploadFile         # a class, not the string `from __future__ import annotations` makes
-    app.post('/api/search')(api_search)
-
-    def _row(i:int):
-        if not 0 <= i < len(ix): raise HTTPException(404, 'no such figure')
-        return i
-
-    @app.get('/figure/{i}.png')
-    def figure(i:int): return _png(ix.figure_image(_row(i)), 300)
-
-    @app.get('/sheet/{i}.png')
-    def sheet(i:int): return _png(ix.sheet_image(_row(i)), 1200)
-
-    @app.get('/pattern/{name:path}', response_class=HTMLResponse)
-    def pattern(name:str):
-        try: rows = ix.pattern_figures(name)
-        except KeyError: raise HTTPException(404, f'no pattern {name!r} in this index')
-        first = {}
-        for i in rows: first.setdefault(int(ix.scode[i]), int(i))
-        sheets = ''.join(f'<figure><img style="max-width:100%;border:1px solid #ccc" src="/sheet/{i}.png" alt="sheet">'
-                         f'<figcaption>{e(str(ix.sheets[c]))}</figcaption></figure>' for c, i in first.items())
-        near = searcher.similar_patterns(name, k)
-        cards = ''.join(f'<a class="card" href="/pattern/{quote(r["pattern"])}"><img src="/figure/{r["figure"]}.png" alt="{e(r["pattern"])}">'
-                        f'<div><b>#{r["rank"]}</b> {e(r["pattern"])} · view {r["view"]}</div><div class="score">score {r["score"]:.3f}</div></a>'
-                        for r in near)
-        return (f'<!doctype html><html><head><meta charset="utf-8"><title>{e(name)}</title><style>{PAGE_CSS}</style></head><body>'
-                f'<p><a href="/">← search</a></p><h1>Pattern {e(name)}</h1>{sheets}<h2>Nearest patterns</h2><div class="grid">{cards}</div></body></html>')
-    return app
-
 # %% ../nbs/09_search.ipynb #dc5d3e3b
+MAX_UPLOAD_MB = 20   # the largest upload `serve` accepts, by default
+
 def index_main(catalogue:str, # the catalogue: a Simplicity tree, or a folder of pattern sheets (or of photos, with --domain photos)
                out:str=None, # the index folder to write or update (required)
                run_id:str=None, # use the checkpoint ckpt/RUN.safetensors
@@ -640,7 +454,9 @@ def query_main(photos:str, # photos (or folders of photos) to search for; line d
     if k < 1: raise ArgumentError(f"-k must be at least 1 (got {k})")
     s = Searcher(index, checkpoint_path(run_id, ckpt, ckpt_dir))
     res = s.query(photos if isinstance(photos, (list, tuple)) else [photos], k)
-    if html: write_text(results_html(res, s.index), html)
+    if html:
+        from clothembed.search_app import results_html      # the web layer imports this module: imported when used
+        write_text(results_html(res, s.index), html)
     print(_dumps(res) if json else format_table(res))
     if html and not json: print(f"wrote {html}")
     return res
@@ -660,6 +476,7 @@ def serve_main(index:str=None, # the index folder (required)
     try: import uvicorn
     except ImportError: raise MissingExtra("the web page needs FastAPI and uvicorn: pip install 'clothembed[search]'") from None
     s = Searcher(index, checkpoint_path(run_id, ckpt, ckpt_dir))
+    from clothembed.search_app import make_app
     app = make_app(s, k, max_mb)
     print(f"clothembed-search: serving {s.index} on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level='warning')
@@ -674,15 +491,15 @@ def search_parser(cmd:str, prog:str='clothembed-search'):
         p.add_argument('-k', dest='k', type=int, default=argparse.SUPPRESS, help='same as --k')
     return p
 
-def search_cli(argv=None, prog:str='clothembed-search'):
-    "Entry point of `clothembed-search {index,query,serve}`"
+def search_cli(argv=None, prog:str='clothembed-search') -> None:
+    "Entry point of `clothembed-search {index,query,serve}`: exits 0, or 2 (arguments) or 1 (data) with one line, as `run_cli`"
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ('-h', '--help'):
+    if argv and argv[0] in ('-h', '--help'):
         print(f"usage: {prog} {{index,query,serve}} ...\n\nFind the pattern for this photo.\n\n" +
               '\n'.join(f"  {c:<6} {f.__doc__}" for c, f in COMMANDS.items()) + f"\n\n{prog} COMMAND --help for its options")
-        if not argv: raise SystemExit(2)
         return
+    if not argv or argv[0] not in COMMANDS:
+        what = f"unknown command {argv[0]!r}" if argv else "no command given"
+        cli_exit(f"{prog}: error: {what}: choose index, query or serve (see {prog} --help)", 2)
     cmd = argv[0]
-    if cmd not in COMMANDS: raise SystemExit(f"{prog}: error: unknown command {cmd!r}: choose index, query or serve")
-    args = search_parser(cmd, prog).parse_args(argv[1:])
-    return call_cli(COMMANDS[cmd], vars(args), f"{prog} {cmd}")
+    call_cli(COMMANDS[cmd], vars(search_parser(cmd, prog).parse_args(argv[1:])), f"{prog} {cmd}")

@@ -30,7 +30,7 @@ def cli_error(*args) -> str:
     "Run the CLI in this process; the one-line message it ends with"
     from clothembed.search import search_cli
     with pytest.raises(SystemExit) as e: search_cli([str(a) for a in args])
-    msg = str(e.value.code); assert '\n' not in msg and 'Traceback' not in msg
+    msg = str(e.value); assert '\n' not in msg and 'Traceback' not in msg
     return msg
 
 def test_index_and_query(work):
