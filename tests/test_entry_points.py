@@ -85,7 +85,7 @@ def test_convert(work, tmp_path):
 def test_train_predict(work):
     "Trains a tiny model: slow"
     d = work['d']
-    r = run('train', '--run_id', 'ep', '--data_root', work['data'], '--size', 32, '--epochs', 1, '--bs', 4, cwd=d)
+    r = run('train', '--run_id', 'ep', '--data_root', work['data'], '--size', 32, '--epochs', 1, '--bs', 4, '--extra_designs', 0, cwd=d)
     assert r.returncode == 0, r.stderr[-2000:]
     r = run('predict', 'gen_embedding', '--run_id', 'ep', '--data_root', work['data'], '--bs', 4, cwd=d)
     assert r.returncode == 0, r.stderr[-2000:]
