@@ -50,6 +50,7 @@ def _logged(work):
     f = work / 'logs/k.csv'
     return [int(l.split(',')[0]) for l in f.read_text().splitlines() if l.split(',')[0].isdigit()] if f.exists() else []
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_and_during_checkpoint_writes(work):
     N = 5
     args = [sys.executable, '-c', TRAIN, '--run_id', 'k', '--dataset_name', 'deepfashion', '--data_root', str(work / 'data'),
@@ -126,13 +127,13 @@ def _tiny_df2(tmp_path):
 
 def test_two_processes_build_the_same_item_cache(tmp_path):
     df2, env = _tiny_df2(tmp_path)
-    code = ('import clothembed.data as d, numpy as np\n'
-            'b = d.ItemStore._build\n'
+    code = ('import clothembed.data as d, clothembed.cache as c, numpy as np\n'
+            'b = c.ItemStore._build\n'
             'def build(self, *a, **k): print("BUILD"); return b(self, *a, **k)\n'
-            'd.ItemStore._build = build\n'
+            'c.ItemStore._build = build\n'
             f'ds = d.deepfashion2({df2!r}, "train", "grayscale_mask")\n'
             '#GO\n'
-            's = d.ItemStore(ds, 24)\n'
+            's = c.ItemStore(ds, 24)\n'
             'print("SUM", int(np.asarray(s.arr).sum()), s.arr.filename)\n')
     res = _together([code, code], tmp_path, env)
     for rc, out, err in res: assert rc == 0, err[-2000:]
@@ -142,18 +143,19 @@ def test_two_processes_build_the_same_item_cache(tmp_path):
 
 def test_killed_item_cache_build_is_swept(tmp_path):
     df2, env = _tiny_df2(tmp_path)
-    code = ('import os, signal, clothembed.data as d\n'
+    code = ('import os, signal, clothembed.data as d, clothembed.cache as c\n'
             'im = d.ItemSet.image\n'
             'def image(self, i):\n'
             '    if i == 3: os.kill(os.getpid(), signal.SIGKILL)\n'
             '    return im(self, i)\n'
             'd.ItemSet.image = image\n'
-            f'd.ItemStore(d.deepfashion2({df2!r}, "train"), 24)\n')
+            f'c.ItemStore(d.deepfashion2({df2!r}, "train"), 24)\n')
     r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert [p for p in leftovers(tmp_path / 'cache/items') if p.endswith('.tmp.npy')], 'the kill should leave a half-built file'
     os.environ['CLOTHEMBED_CACHE'] = str(tmp_path / 'cache')
-    from clothembed.data import deepfashion2, ItemStore
+    from clothembed.data import deepfashion2
+    from clothembed.cache import ItemStore
     s = ItemStore(deepfashion2(tmp_path / 'data/deepfashion2', 'train'), 24)
     assert len(s) > 0 and not leftovers(tmp_path / 'cache')
 
@@ -177,13 +179,13 @@ ITEMS = textwrap.dedent('''
     import sys, os
     from pathlib import Path
     from clothembed.core import error_line, is_user_error
-    import clothembed.data as d
+    import clothembed.data as d, clothembed.cache as c
     fs = Path(sys.argv[1])
     if LIE:   # pass the free-space check: the writes themselves fill the disk
         import shutil, collections
-        d.shutil = type('S', (), {'disk_usage': staticmethod(lambda p: collections.namedtuple('U', 'total used free')(1 << 40, 0, 1 << 40))})
+        c.shutil = type('S', (), {'disk_usage': staticmethod(lambda p: collections.namedtuple('U', 'total used free')(1 << 40, 0, 1 << 40))})
     ds = d.deepfashion2(DATA, 'train')
-    try: d.ItemStore(ds, 256, cache=fs / 'items')   # 12 items of 192 KiB: over the 1 MiB disk
+    try: c.ItemStore(ds, 256, cache=fs / 'items')   # 12 items of 192 KiB: over the 1 MiB disk
     except Exception as e:
         assert is_user_error(e), repr(e)
         print('ERROR', error_line(e)); sys.exit(3)

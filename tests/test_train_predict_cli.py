@@ -43,6 +43,7 @@ def test_dual_from_siamese_and_mismatch(work):
     r = run(PREDICT, 'flip', cwd=work)
     assert r.returncode != 0 and 'unknown operation' in r.stderr
 
+@pytest.mark.slow
 def test_killed_run_resumes(work):
     args = ['--run_id', 'killed', '--dataset_name', 'deepfashion', '--data_root', str(work / 'data'), '--size', '32', '--bs', '8', '--extra-designs', '0']
     p = subprocess.Popen([sys.executable, '-c', TRAIN, *args, '--epochs', '100000'], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
