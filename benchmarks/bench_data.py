@@ -13,8 +13,10 @@ torch.set_num_threads(1)
 from PIL import Image
 from torchvision import transforms as T
 from clothembed.synth import write_dataset
-from clothembed.data import deepfashion2, ItemStore, train_dataloaders, PairSampler, apply_mode
+from clothembed.data import deepfashion2, apply_mode
 
+from clothembed.cache import ItemStore
+from clothembed.loaders import train_dataloaders, PairSampler
 class OriginalWay(torch.utils.data.Dataset):
     "A re-implementation of the original's DeepFashion2 loader (PIL in place of cv2/pycocotools)"
     def __init__(self, root, split, mode, groups):

@@ -9,7 +9,8 @@ from sklearn.neighbors import NearestNeighbors
 from clothembed.metrics import knn
 from clothembed.predict import embed
 from clothembed.models import create_model
-from clothembed.data import ItemStore, image_folder
+from clothembed.data import image_folder
+from clothembed.cache import ItemStore
 from clothembed.synth import write_dataset
 
 def main(n=100_000, q=1000, dim=256, k=10, embed_n=512):

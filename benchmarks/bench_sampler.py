@@ -8,7 +8,7 @@ a sample of photos and scaled to the epoch.
 """
 import argparse, time
 import numpy as np
-from clothembed.data import Pool, PairSampler
+from clothembed.loaders import Pool, PairSampler
 
 class Items:
     "A stand-in for an `ItemStore`: item records, no pixels"

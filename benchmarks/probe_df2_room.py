@@ -22,7 +22,8 @@ import argparse, json, sys, tempfile
 import numpy as np
 from collections import Counter
 from clothembed.bench import SETTINGS, eval_sets, find_df2_sample, partner_ranks
-from clothembed.data import ItemSet, ItemStore, deepfashion2, polygon_mask, crop_box, checkpoint_resize
+from clothembed.data import ItemSet, deepfashion2, polygon_mask, crop_box
+from clothembed.cache import ItemStore, checkpoint_resize
 from clothembed.predict import embed
 from clothembed.train import default_data, load_model
 

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from .core import ArgumentError, write_json, write_text, run_cli
 from .synth import load_ground_truth
-from .data import ItemSet, ItemStore, dataset_items, deepfashion2, fashion_mnist, FASHION_MNIST, DF2_MODES
+from .data import ItemSet, dataset_items, deepfashion2, fashion_mnist, FASHION_MNIST, DF2_MODES
+from .cache import ItemStore
 from .models import create_backbone
 from .train import TrainConfig, train, default_data
 from .checkpoint import CheckpointModel, ckpt_file, embed

@@ -14,7 +14,8 @@ from safetensors.torch import load_file, safe_open, save as _safetensors_bytes
 from fastprogress.fastprogress import progress_bar
 from fastai.torch_core import rank_distrib, TensorImage
 from .core import DataError, ArgumentError, atomic_path, write_json, sweep_tmp, pick_device
-from .data import ItemStore, item_dataloader, checkpoint_resize, normalize_int
+from .cache import ItemStore, checkpoint_resize, normalize_int
+from .loaders import item_dataloader
 from .models import create_model
 
 # %% auto #0

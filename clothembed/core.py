@@ -16,7 +16,7 @@ from fastcore.script import bool_arg
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'file_hash', 'save_npy', 'sweep_tmp',
-           'ensure_writable', 'file_lock', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
+           'ensure_writable', 'files_stamp', 'file_lock', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
            'resolve_annotation', 'CliExit', 'cli_exit', 'CliParser', 'cli_parser', 'call_cli', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
@@ -119,6 +119,16 @@ def _alive(pid:int) -> bool:
     except ProcessLookupError: return False
     except PermissionError: return True
     return True
+
+# %% ../nbs/00_core.ipynb #b5a7e002
+def files_stamp(paths) -> str:
+    "Fingerprint (sha1 hex) of a set of files or folders: each one's path, size and modification time in nanoseconds"
+    h = hashlib.sha1()
+    for p in sorted(map(str, paths)):
+        try: st = os.stat(p)
+        except OSError: st = None   # a missing file counts too
+        h.update((f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n" if st else f"{p}\0-\n").encode())
+    return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #9b40901b
 @contextmanager

@@ -1,4 +1,4 @@
-"""DeepFashion2, Simplicity, QMUL sketch and plain image-folder datasets in the original's modes, a preprocessed item cache, and pair DataLoaders for fastai.
+"""DeepFashion2, Simplicity, QMUL sketch, Fashion-MNIST and plain image-folder datasets in the original's modes, checked as they are read, and the registry that names them.
 
 Docs: https://clothembed.github.io/clothembed/data.html.md"""
 
@@ -6,40 +6,25 @@ Docs: https://clothembed.github.io/clothembed/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #2a896204
 from __future__ import annotations
-import json, hashlib, os, random, tempfile
+import hashlib, json, math, warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable
 from pathlib import Path
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
-from fastcore.foundation import L
 from fastprogress.fastprogress import progress_bar
-from fastai.data.core import TfmdLists, TfmdDL, DataLoaders
-from fastai.torch_core import TensorImage, TensorCategory, TensorBase, show_image
-from fastai.vision.core import PILImage
-from fastai.vision.augment import Resize, ResizeMethod, PadMode
-from fastai.data.transforms import IntToFloatTensor, Normalize
-from fastai.vision.data import get_grid
-from fastai.imports import dispatch
-from fasttransform import Transform
-from .core import DataError, IMAGENET_STATS, atomic_path, read_json, write_json, cache_dir
+from fastai.data.transforms import get_files
+from .core import DataError, ArgumentError, read_json, write_json, cache_dir, file_hash, files_stamp
+from .foreground import estimate_foreground, mask_polygons, _mask_bbox
 
 # %% auto #0
 __all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FASHION_MNIST', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_GARMENTS',
-           'FOLDER_MODES', 'DATASETS', 'RESIZE_METHODS', 'load_image', 'check_polygons', 'check_box', 'polygon_mask',
-           'crop_box', 'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
-           'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'estimate_foreground',
-           'mask_polygons', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth',
-           'dataset_items', 'dataset_sets', 'resolve_dataset', 'square', 'checkpoint_resize', 'ItemStore',
-           'NormalizeInt', 'normalize_int', 'Pool', 'Targets', 'PoolItem', 'PairSampler', 'PKSampler', 'get_sampler',
-           'SampledDL', 'show_batch', 'train_dataloaders', 'item_dataloader']
+           'FOLDER_MODES', 'DATASETS', 'load_image', 'check_polygons', 'check_box', 'polygon_mask', 'crop_box',
+           'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
+           'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'DatasetSpec', 'register_dataset',
+           'get_dataset', 'check_mode', 'with_ground_truth', 'dataset_items', 'dataset_sets', 'resolve_dataset']
 
 # %% ../nbs/02_data.ipynb #0d843b2a
-import errno, math, shutil, warnings
-from .core import ArgumentError, file_lock, sweep_tmp, file_hash
-
 def _num(v) -> bool:
     "Whether `v` is a finite JSON number (not a bool)"
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -48,25 +33,32 @@ def _is_int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool)
 
 def _short(v, n=60) -> str:
     "`repr(v)` cut to `n` characters, for error messages"
-    r = repr(v); return r if len(r) <= n else r[:n] + '...'
+    r = repr(v)
+    return r if len(r) <= n else r[:n] + '...'
+
+_BOMB = "refused as a possible decompression bomb"
 
 def load_image(path) -> Image.Image:
-    "Open `path` as an RGB image, or raise `DataError` naming the file (missing, unreadable, truncated, or over `Image.MAX_IMAGE_PIXELS`)"
+    "Open `path` as RGB, or a `DataError` naming the file (missing, unreadable, truncated, or too large)"
+    # too large: over `Image.MAX_IMAGE_PIXELS`
     path = Path(path)
-    if not path.is_file(): raise DataError(f"{path}: image file not found" if not path.exists() else f"{path}: not a file")
+    if not path.is_file(): raise DataError(f"{path}: not a file" if path.exists() else f"{path}: image file not found")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # refused below, as an error
             with Image.open(path) as im:
-                w, h = im.size; limit = Image.MAX_IMAGE_PIXELS
+                (w, h), limit = im.size, Image.MAX_IMAGE_PIXELS
                 if limit and w * h > limit:
-                    raise DataError(f"{path}: image too large ({w}x{h} pixels, over PIL.Image.MAX_IMAGE_PIXELS = {limit}): refused as a possible decompression bomb")
-                im.load(); return im.convert('RGB')
+                    msg = f"image too large ({w}x{h} pixels, over PIL.Image.MAX_IMAGE_PIXELS = {limit}): {_BOMB}"
+                    raise DataError(f"{path}: {msg}")
+                im.load()
+                return im.convert('RGB')
     except DataError: raise
-    except Image.DecompressionBombError as e: raise DataError(f"{path}: image too large: refused as a possible decompression bomb ({e})") from None
+    except Image.DecompressionBombError as e: raise DataError(f"{path}: image too large: {_BOMB} ({e})") from None
     except MemoryError: raise DataError(f"{path}: image too large to decode in memory") from None
-    except Exception as e:   # Pillow's decoders raise many types on damaged files (OSError, SyntaxError, ValueError, struct.error, ...)
-        raise DataError(f"{path}: cannot read image ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
+    except Exception as e:   # Pillow's decoders raise many types on damaged files (OSError, SyntaxError, ...)
+        first = str(e).splitlines()[0][:200] if str(e) else ''
+        raise DataError(f"{path}: cannot read image ({type(e).__name__}: {first})") from None
 
 # %% ../nbs/02_data.ipynb #b5faae08
 DF2_MODES = ('color_mask_crop', 'color_crop', 'grayscale_mask')   # DeepFashion2's modes
@@ -75,16 +67,20 @@ PAIRED_MODES = ('natural_image', 'line_drawing')                  # photo and li
 def _check_mode(name, mode, modes):
     if mode not in modes: raise DataError(f"mode {mode!r} is not supported by {name}; choose from {modes}")
 
+_POLYGONS = "segmentation must be a list of polygons [[x, y, x, y, ...], ...]"
+
 def check_polygons(segmentation, where:str='segmentation') -> list:
     "COCO-style polygons `[[x, y, x, y, ...], ...]` of finite numbers (None: none), or a `DataError` naming `where`"
     if segmentation is None: return []
-    if isinstance(segmentation, dict): raise DataError(f"{where}: segmentation is run-length encoded (COCO RLE), only polygons are supported")
-    if not isinstance(segmentation, list): raise DataError(f"{where}: segmentation must be a list of polygons [[x, y, x, y, ...], ...], found {type(segmentation).__name__}")
+    if isinstance(segmentation, dict):
+        raise DataError(f"{where}: segmentation is run-length encoded (COCO RLE), only polygons are supported")
+    if not isinstance(segmentation, list):
+        raise DataError(f"{where}: {_POLYGONS}, found {type(segmentation).__name__}")
     for k, p in enumerate(segmentation):
-        if not isinstance(p, list):
-            raise DataError(f"{where}: segmentation must be a list of polygons [[x, y, x, y, ...], ...], found {_short(p, 30)} at position {k}")
+        if not isinstance(p, list): raise DataError(f"{where}: {_POLYGONS}, found {_short(p, 30)} at position {k}")
         if len(p) % 2: raise DataError(f"{where}: segmentation polygon {k} has an odd number of coordinates ({len(p)})")
-        if not all(_num(v) for v in p): raise DataError(f"{where}: segmentation polygon {k} has a coordinate that is not a finite number")
+        if not all(_num(v) for v in p):
+            raise DataError(f"{where}: segmentation polygon {k} has a coordinate that is not a finite number")
     return segmentation
 
 def check_box(bbox, where:str='box', field:str='bounding box') -> list:
@@ -92,26 +88,32 @@ def check_box(bbox, where:str='box', field:str='bounding box') -> list:
     if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 or not all(_num(v) for v in bbox):
         raise DataError(f"{where}: {field} must be 4 numbers [x1, y1, x2, y2], found {_short(bbox)}")
     x1, y1, x2, y2 = bbox
-    if x2 <= x1 or y2 <= y1: raise DataError(f"{where}: {field} {list(bbox)} is inverted or empty (needs x1 < x2 and y1 < y2)")
+    if x2 <= x1 or y2 <= y1:
+        raise DataError(f"{where}: {field} {list(bbox)} is inverted or empty (needs x1 < x2 and y1 < y2)")
     return list(bbox)
 
 def polygon_mask(segmentation, w, h, where:str='segmentation'):
-    "Binary mask (PIL 'L', 0/255) of COCO-style polygons `[[x, y, x, y, ...], ...]`; a `DataError` naming `where` for bad or far-off points"
-    m = Image.new('L', (w, h), 0); dr = ImageDraw.Draw(m); far = 2 * max(w, h) + 100
+    "Binary mask (PIL 'L', 0/255) of COCO-style polygons; a `DataError` naming `where` for bad or far-off points"
+    m = Image.new('L', (w, h), 0)
+    dr, far = ImageDraw.Draw(m), 2 * max(w, h) + 100
     for k, p in enumerate(check_polygons(segmentation, where)):
-        if any(abs(v) > far for v in p): raise DataError(f"{where}: segmentation polygon {k} has points far outside the {w}x{h} image")
+        if any(abs(v) > far for v in p):
+            raise DataError(f"{where}: segmentation polygon {k} has points far outside the {w}x{h} image")
         if len(p) >= 6: dr.polygon([(p[i], p[i+1]) for i in range(0, len(p) - 1, 2)], fill=255)
     return m
 
 def crop_box(bbox, w, h, margin=0, where:str='box'):
-    "The box `[x1, y1, x2, y2]` grown by `margin` and clipped to the image; a `DataError` naming `where` if it is malformed, inverted or outside the image"
+    "The box grown by `margin`, clipped to the image; a `DataError` naming `where` if bad or outside the image"
     x1, y1, x2, y2 = check_box(bbox, where)
-    if x1 >= w or y1 >= h or x2 <= 0 or y2 <= 0: raise DataError(f"{where}: bounding box {list(bbox)} lies outside the {w}x{h} image")
-    return (max(math.floor(x1) - margin, 0), max(math.floor(y1) - margin, 0), min(math.ceil(x2) + margin, w), min(math.ceil(y2) + margin, h))
+    if x1 >= w or y1 >= h or x2 <= 0 or y2 <= 0:
+        raise DataError(f"{where}: bounding box {list(bbox)} lies outside the {w}x{h} image")
+    return (max(math.floor(x1) - margin, 0), max(math.floor(y1) - margin, 0),
+            min(math.ceil(x2) + margin, w), min(math.ceil(y2) + margin, h))
 
 def apply_mode(img:Image.Image, item:dict, mode:str, margin:int=10) -> Image.Image:
     "Turn the image of `item` into the network's input for `mode`; boxes and polygons are checked against the image"
-    w, h = img.size; where = f"{item.get('path', item.get('array', '?'))}: item {item.get('id')}"
+    w, h = img.size
+    where = f"{item.get('path', item.get('array', '?'))}: item {item.get('id')}"
     if mode in ('natural_image',): return img
     if mode == 'line_drawing':   # a margin of paper, so that padding the crop to a square repeats white, not strokes
         if not item.get('bbox'): return img
@@ -121,12 +123,16 @@ def apply_mode(img:Image.Image, item:dict, mode:str, margin:int=10) -> Image.Ima
     if item.get('bbox') is None: raise DataError(f"{where} has no bounding box, which mode {mode!r} needs")
     box = crop_box(item['bbox'], w, h, margin, where)
     if mode == 'color_crop': return img.crop(box)
-    if not item.get('segmentation'): raise DataError(f"{item['path']}: item {item['id']} has no segmentation, which mode {mode!r} needs")
+    if not item.get('segmentation'):
+        raise DataError(f"{item['path']}: item {item['id']} has no segmentation, which mode {mode!r} needs")
     m = polygon_mask(item['segmentation'], w, h, where)
     if m.crop(box).getbbox() is None:   # the input would be all black
-        raise DataError(f"{where}: segmentation lies outside the image or its bounding box (nothing of the garment would be seen)")
+        raise DataError(f"{where}: segmentation lies outside the image or its bounding box "
+                        "(nothing of the garment would be seen)")
     if mode == 'color_mask_crop': out = Image.composite(img, Image.new('RGB', img.size), m)
-    else: g = img.convert('L'); out = Image.merge('RGB', (g, g, m))
+    else:
+        g = img.convert('L')
+        out = Image.merge('RGB', (g, g, m))
     return out.crop(box)
 
 # %% ../nbs/02_data.ipynb #9db8e7da
@@ -139,7 +145,8 @@ class ItemSet:
         self.groups = [it.get('group') for it in self.items]
         self.ids = [it['id'] for it in self.items]
     def __len__(self): return len(self.items)
-    def __repr__(self): return f"ItemSet({self.name!r}, mode={self.mode!r}, {len(self)} items, {len(set(self.groups))} groups)"
+    def __repr__(self):
+        return f"ItemSet({self.name!r}, mode={self.mode!r}, {len(self)} items, {len(set(self.groups))} groups)"
     def raw(self, i):
         "The unprocessed image of item `i`"
         it = self.items[i]
@@ -148,7 +155,8 @@ class ItemSet:
     def image(self, i): return apply_mode(self.raw(i), self.items[i], self.mode)
     def signature(self):
         "Hash of the items and mode: the preprocessed cache is keyed by it"
-        return hashlib.sha1(json.dumps([self.name, self.mode, self.items], sort_keys=True, default=str).encode()).hexdigest()[:16]
+        key = json.dumps([self.name, self.mode, self.items], sort_keys=True, default=str)
+        return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 # %% ../nbs/02_data.ipynb #3f33287b
 def _opt_int(d:dict, k:str, where:str):
@@ -161,20 +169,25 @@ def _id(d:dict, k:str, where:str):
     "`d[k]`, an integer or string id, else a `DataError` naming the field"
     if k not in d: raise DataError(f"{where}: no {k}")
     v = d[k]
-    if not (_is_int(v) or isinstance(v, str)): raise DataError(f"{where}: {k} must be an integer or a string, found {_short(v)}")
+    if not (_is_int(v) or isinstance(v, str)):
+        raise DataError(f"{where}: {k} must be an integer or a string, found {_short(v)}")
     return v
 
 def _df2_item(v, where:str, **base) -> dict:
     "One item of a DeepFashion2 annotation (`item1`, ...), checked: a `DataError` naming `where` and the field"
-    if not isinstance(v, dict): raise DataError(f"{where}: expected an object with bounding_box, segmentation, style, ..., found {_short(v, 30)}")
-    style = _opt_int(v, 'style', where); cid = _opt_int(v, 'category_id', where); name = v.get('category_name')
-    if name is not None and not isinstance(name, str): raise DataError(f"{where}: category_name must be a string, found {_short(name)}")
+    if not isinstance(v, dict):
+        raise DataError(f"{where}: expected an object with bounding_box, segmentation, style, ..., "
+                        f"found {_short(v, 30)}")
+    style, cid, name = _opt_int(v, 'style', where), _opt_int(v, 'category_id', where), v.get('category_name')
+    if name is not None and not isinstance(name, str):
+        raise DataError(f"{where}: category_name must be a string, found {_short(name)}")
     if 'bounding_box' not in v: raise DataError(f"{where}: no bounding_box")
     return dict(**base, style=0 if style is None else style, category=name if name is not None else str(cid),
-                bbox=check_box(v['bounding_box'], where, 'bounding_box'), segmentation=check_polygons(v.get('segmentation'), where))
+                bbox=check_box(v['bounding_box'], where, 'bounding_box'),
+                segmentation=check_polygons(v.get('segmentation'), where))
 
 def _df2_items_from_annos(split_dir, skip_bad):
-    "Items from the official per-image `annos/*.json` of one split; a bad file is a `DataError` naming it and the field, or skipped and counted"
+    "Items of the official per-image `annos/*.json` of a split; a bad file is a `DataError` (or skipped and counted)"
     annos = sorted((split_dir / 'annos').glob('*.json'))
     if not annos: raise DataError(f"{split_dir / 'annos'}: no annotation files found")
     items, skipped = [], []
@@ -182,7 +195,9 @@ def _df2_items_from_annos(split_dir, skip_bad):
         img = split_dir / 'image' / f"{a.stem}.jpg"
         try:
             d = read_json(a)
-            if not isinstance(d, dict): raise DataError(f"{a}: expected a JSON object with pair_id, item1, item2, ..., found {type(d).__name__}")
+            if not isinstance(d, dict):
+                msg = f"expected a JSON object with pair_id, item1, item2, ..., found {type(d).__name__}"
+                raise DataError(f"{a}: {msg}")
             pair_id = _opt_int(d, 'pair_id', str(a))
             if not img.exists(): raise DataError(f"{img}: image for annotation {a.name} not found")
             items += [_df2_item(v, f"{a}: {k}", id=f"{a.stem}_{k}", path=str(img), pair_id=pair_id)
@@ -200,9 +215,12 @@ def _coco_list(d, k, coco_json, need=True):
     return d[k]
 
 def _df2_items_from_coco(coco_json, image_dir, skip_bad:bool=False):
-    "`(items, skipped)` of a COCO-style JSON made by DeepFashion2's `deepfashion2_to_coco.py` (`bbox` as [x, y, w, h]); a bad entry is a `DataError` naming the file and field, or skipped and counted"
+    "`(items, skipped)` of a COCO-style JSON of DeepFashion2's `deepfashion2_to_coco.py` (`bbox` as [x, y, w, h])"
+    # a bad entry is a `DataError` naming the file and field, or skipped and counted
     d = read_json(coco_json)
-    if not isinstance(d, dict): raise DataError(f"{coco_json}: expected a COCO object with images, annotations and categories, found {type(d).__name__}")
+    if not isinstance(d, dict):
+        msg = f"expected a COCO object with images, annotations and categories, found {type(d).__name__}"
+        raise DataError(f"{coco_json}: {msg}")
     skipped = []
     def _each(k, need=True):
         for i, o in enumerate(_coco_list(d, k, coco_json, need)):
@@ -218,51 +236,53 @@ def _df2_items_from_coco(coco_json, image_dir, skip_bad:bool=False):
     imgs, cats = {}, {}
     def _image(where, im):
         fn = im.get('file_name')
-        if not isinstance(fn, str) or not fn or '\0' in fn: raise DataError(f"{where}: file_name must be a file name, found {_short(fn)}")
+        if not isinstance(fn, str) or not fn or '\0' in fn:
+            raise DataError(f"{where}: file_name must be a file name, found {_short(fn)}")
         imgs[_id(im, 'id', where)] = im
     def _category(where, c):
-        if not isinstance(c.get('name'), str): raise DataError(f"{where}: name must be a string, found {_short(c.get('name'))}")
+        if not isinstance(c.get('name'), str):
+            raise DataError(f"{where}: name must be a string, found {_short(c.get('name'))}")
         cats[_id(c, 'id', where)] = c['name']
     for where, im in _each('images'): _guard(lambda: _image(where, im))
     for where, c in _each('categories', need=False): _guard(lambda: _category(where, c))
     items, counts = [], {}
     def _annotation(where, a):
         iid, cid = _id(a, 'image_id', where), _id(a, 'category_id', where)
-        if iid not in imgs: raise DataError(f"{where}: annotation {_short(a.get('id'))} refers to missing image {_short(iid)}")
+        if iid not in imgs:
+            raise DataError(f"{where}: annotation {_short(a.get('id'))} refers to missing image {_short(iid)}")
         if 'bbox' not in a: raise DataError(f"{where}: no bbox")
         b = a['bbox']
-        if not isinstance(b, list) or len(b) != 4 or not all(_num(v) for v in b): raise DataError(f"{where}: bbox must be 4 numbers [x, y, w, h], found {_short(b)}")
+        if not isinstance(b, list) or len(b) != 4 or not all(_num(v) for v in b):
+            raise DataError(f"{where}: bbox must be 4 numbers [x, y, w, h], found {_short(b)}")
         x, y, w, h = b
         if w <= 0 or h <= 0: raise DataError(f"{where}: bbox {b} has no area (w and h must be positive)")
-        it = dict(path=str(Path(image_dir) / imgs[iid]['file_name']), pair_id=_opt_int(a, 'pair_id', where), style=_opt_int(a, 'style', where) or 0,
-                  category=cats.get(cid, str(cid)), bbox=[x, y, x + w, y + h], segmentation=check_polygons(a.get('segmentation'), where))
-        stem = Path(imgs[iid]['file_name']).stem; counts[stem] = counts.get(stem, 0) + 1
+        it = dict(path=str(Path(image_dir) / imgs[iid]['file_name']), pair_id=_opt_int(a, 'pair_id', where),
+                  style=_opt_int(a, 'style', where) or 0, category=cats.get(cid, str(cid)), bbox=[x, y, x + w, y + h],
+                  segmentation=check_polygons(a.get('segmentation'), where))
+        stem = Path(imgs[iid]['file_name']).stem
+        counts[stem] = counts.get(stem, 0) + 1
         items.append(dict(id=f"{stem}_item{counts[stem]}", **it))
     for where, a in _each('annotations'): _guard(lambda: _annotation(where, a))
     return items, skipped
 
 def duplicates_index(items, group_by='pair_style', min_items=2):
     "Keep items of garments with at least `min_items` items, each with its `group`"
-    if group_by not in ('pair_style', 'pair'): raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
+    if group_by not in ('pair_style', 'pair'):
+        raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
     for it in items:
         ok = _is_int(it.get('style')) and it['style'] > 0 and it.get('pair_id') is not None
-        it['group'] = (f"{it['pair_id']}_{it['style']}" if group_by == 'pair_style' else str(it['pair_id'])) if ok else None
+        group = f"{it['pair_id']}_{it['style']}" if group_by == 'pair_style' else str(it['pair_id'])
+        it['group'] = group if ok else None
     n = {}
     for it in items: n[it['group']] = n.get(it['group'], 0) + 1
-    return sorted([it for it in items if it['group'] is not None and n[it['group']] >= min_items], key=lambda o: o['id'])
+    keep = [it for it in items if it['group'] is not None and n[it['group']] >= min_items]
+    return sorted(keep, key=lambda o: o['id'])
 
 # %% ../nbs/02_data.ipynb #931a1b84
 def _index_path(src:Path, name:str):
     "Index file for data at `src`, in the cache folder (the user's data folder is never written to)"
-    return cache_dir() / 'index' / f"{hashlib.sha1(str(Path(src).resolve()).encode()).hexdigest()[:12]}_{name}.json"
-
-def _stamp(paths) -> str:
-    "Fingerprint of a set of files (or folders): each one's name, size and modification time in nanoseconds"
-    h = hashlib.sha1()
-    for p in sorted(map(str, paths)):
-        try: st = os.stat(p); h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        except OSError: h.update(f"{p}\0-\n".encode())
-    return h.hexdigest()
+    key = hashlib.sha1(str(Path(src).resolve()).encode()).hexdigest()[:12]
+    return cache_dir() / 'index' / f"{key}_{name}.json"
 
 def _read_index(ip):
     "A cached index, or None when it is missing or unreadable (then it is rebuilt)"
@@ -281,7 +301,8 @@ def deepfashion2(root, # DeepFashion2 root holding `{split}/image` and `{split}/
     _check_mode('deepfashion', mode, DF2_MODES)
     root = Path(root).resolve()
     if not root.exists(): raise DataError(f"{root}: path does not exist")
-    if group_by not in ('pair_style', 'pair'): raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
+    if group_by not in ('pair_style', 'pair'):
+        raise ArgumentError(f"unknown group_by {group_by!r}: choose pair_style or pair")
     if root.suffix == '.json':
         imd = Path(image_dir or (root.parent / 'image' if (root.parent / 'image').exists() else root.parent)).resolve()
         src, stamp = root, [file_hash(root, 'sha1'), str(imd)]   # the items' paths depend on the image folder too
@@ -289,16 +310,17 @@ def deepfashion2(root, # DeepFashion2 root holding `{split}/image` and `{split}/
     else:
         sd = root / split
         if not sd.exists(): raise DataError(f"{sd}: split folder does not exist")
-        # each annotation's size and mtime; the folders' own mtimes change when an image or annotation is added or removed
-        src, stamp = sd, [_stamp([*(sd / 'annos').glob('*.json'), sd / 'annos', sd / 'image'])]
+        # each annotation's size and mtime; the folders' own mtimes change when a file is added or removed
+        src, stamp = sd, [files_stamp([*(sd / 'annos').glob('*.json'), sd / 'annos', sd / 'image'])]
         load = lambda: _df2_items_from_annos(sd, skip_bad)
     ip = _index_path(src, f"df2_index_{group_by}_{min_items}")
     idx = _read_index(ip)
     if idx is None or idx.get('stamp') != stamp or idx.get('version') != 2:
         items, skipped = load()
-        idx = dict(version=2, stamp=stamp, skip_bad=skip_bad, items=duplicates_index(items, group_by, min_items), skipped=skipped)
+        items = duplicates_index(items, group_by, min_items)
+        idx = dict(version=2, stamp=stamp, skip_bad=skip_bad, items=items, skipped=skipped)
         write_json(idx, ip)
-    elif idx['skipped'] and not skip_bad:   # a lenient run's index: a strict run stops at the first bad file, as a rebuild would
+    elif idx['skipped'] and not skip_bad:   # a lenient run's index: a strict run stops at its first bad file
         raise DataError(idx['skipped'][0])
     if not idx['items']: raise DataError(f"{src}: no garment has {min_items} or more items by group_by={group_by!r}"
                                          + (" (try group_by='pair')" if group_by == 'pair_style' else ''))
@@ -325,31 +347,32 @@ def detect_figures(sheet:Image.Image, # a line-drawing sheet: dark strokes on a 
             for j in range(i + 1, len(boxes)):
                 p, q = boxes[i], boxes[j]
                 if p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]:
-                    boxes[i] = [min(p[0], q[0]), min(p[1], q[1]), max(p[2], q[2]), max(p[3], q[3])]; del boxes[j]; merged = True; break
+                    boxes[i] = [min(p[0], q[0]), min(p[1], q[1]), max(p[2], q[2]), max(p[3], q[3])]
+                    del boxes[j]
+                    merged = True
+                    break
             if merged: break
     # undo the dilation's growth
-    return sorted([[max(0, b[0] + r), max(0, b[1] + r), min(a.shape[1], b[2] - r), min(a.shape[0], b[3] - r)] for b in boxes])
+    H, W = a.shape
+    return sorted([[max(0, b[0] + r), max(0, b[1] + r), min(W, b[2] - r), min(H, b[3] - r)] for b in boxes])
 
 # %% ../nbs/02_data.ipynb #3fd18494
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 def image_files(folder, recurse:bool=False) -> list:
-    "Image files in `folder` (and in its subfolders with `recurse`), sorted; hidden files and folders (`.name`) are skipped"
-    root = Path(folder)
-    if not root.is_dir(): return []
-    return sorted(p for p in (root.rglob('*') if recurse else root.iterdir()) if p.suffix.lower() in IMAGE_EXTS and p.is_file()
-                  and not any(part.startswith('.') for part in p.relative_to(root).parts))
+    "Image files in `folder` (and its subfolders with `recurse`), sorted; hidden files and folders are skipped"
+    if not Path(folder).is_dir(): return []
+    return sorted(p for p in get_files(folder, IMAGE_EXTS, recurse=recurse, followlinks=False) if p.is_file())
 
 def _sheet_boxes(sheet_path, cache:dict, skip_bad, skipped):
-    "Figure boxes of a sheet, detected once per version of the file (its size and mtime) and remembered in `cache`"
-    k = str(sheet_path)
-    try: st = os.stat(sheet_path); stamp = f"{st.st_size}:{st.st_mtime_ns}"
-    except OSError: stamp = None
+    "Figure boxes of a sheet, detected once per version of the file (`files_stamp`) and remembered in `cache`"
+    k, stamp = str(sheet_path), files_stamp([sheet_path])
     e = cache.get(k)
-    if not (isinstance(e, dict) and stamp is not None and e.get('stamp') == stamp and isinstance(e.get('boxes'), list)):
+    if not (isinstance(e, dict) and e.get('stamp') == stamp and isinstance(e.get('boxes'), list)):
         try: b = detect_figures(load_image(sheet_path))
         except DataError as err:   # not remembered: the file may be fixed
             if not skip_bad: raise
-            skipped.append(str(err)); return []
+            skipped.append(str(err))
+            return []
         cache[k] = e = dict(stamp=stamp, boxes=b)
     if not e['boxes']:   # what was detected is remembered; whether an empty sheet stops the run is decided each time
         msg = f"{sheet_path}: empty sheet, no figure found"
@@ -361,7 +384,8 @@ def _simplicity_plain(root, skip_bad):
     "Patterns of the plain layout: `(pattern, photos, sheets, boxes per sheet)`"
     pats = sorted(p for p in root.iterdir() if p.is_dir() and (p / 'photos').is_dir())
     if not pats: raise DataError(f"{root}: no patterns found (expected <pattern>/photos/ and <pattern>/line_drawings/)")
-    ip = _index_path(root, 'simplicity_boxes_v2'); idx = _read_index(ip) or {}
+    ip = _index_path(root, 'simplicity_boxes_v2')
+    idx = _read_index(ip) or {}
     skipped, out = [], []
     try:
         for p in pats:
@@ -369,8 +393,10 @@ def _simplicity_plain(root, skip_bad):
             if not sheets:
                 e = f"{p / 'line_drawings'}: no line drawing for pattern {p.name}"
                 if not skip_bad: raise DataError(e)
-                skipped.append(e); continue
-            out.append((p.name, image_files(p / 'photos'), [(s, _sheet_boxes(s, idx, skip_bad, skipped)) for s in sheets]))
+                skipped.append(e)
+                continue
+            boxes = [(s, _sheet_boxes(s, idx, skip_bad, skipped)) for s in sheets]
+            out.append((p.name, image_files(p / 'photos'), boxes))
     except BaseException:   # keep the detections made so far when a bad sheet stops the run (best effort)
         try: write_json(idx, ip)
         except OSError: pass
@@ -381,21 +407,27 @@ def _simplicity_plain(root, skip_bad):
 def _name(v) -> bool: return isinstance(v, str) and bool(v) and '\0' not in v
 
 def _simplicity_original(root, skip_bad):
-    "Patterns of the original layout (pattern_images, pattern_clean_data, line_drawing_detections); a bad file is a `DataError` naming it and the field"
-    skipped, out = [], []
+    "Patterns of the original layout (pattern_images, pattern_clean_data, line_drawing_detections)"
+    skipped, out = [], []   # a bad file is a `DataError` naming it and the field, or skipped and counted
     for f in sorted((root / 'pattern_clean_data').glob('*.json')):
         try:
-            d = read_json(f); det = root / 'line_drawing_detections' / f.name
-            if not isinstance(d, dict): raise DataError(f"{f}: expected a JSON object with other_images and line_image, found {type(d).__name__}")
+            d, det = read_json(f), root / 'line_drawing_detections' / f.name
+            if not isinstance(d, dict):
+                msg = f"expected a JSON object with other_images and line_image, found {type(d).__name__}"
+                raise DataError(f"{f}: {msg}")
             oi, li = d.get('other_images'), d.get('line_image')
             if not isinstance(oi, list) or not all(isinstance(o, list) and o and _name(o[0]) for o in oi):
                 raise DataError(f"{f}: other_images must be a list of [file name, ...] entries, found {_short(oi)}")
-            if not (isinstance(li, list) and li and _name(li[0])): raise DataError(f"{f}: line_image must be [file name, ...], found {_short(li)}")
+            if not (isinstance(li, list) and li and _name(li[0])):
+                raise DataError(f"{f}: line_image must be [file name, ...], found {_short(li)}")
             boxes = read_json(det)
-            if not isinstance(boxes, list): raise DataError(f"{det}: expected a list of figure boxes [[x1, y1, x2, y2], ...], found {type(boxes).__name__}")
+            if not isinstance(boxes, list):
+                msg = f"expected a list of figure boxes [[x1, y1, x2, y2], ...], found {type(boxes).__name__}"
+                raise DataError(f"{det}: {msg}")
             if not boxes: raise DataError(f"{det}: no figure boxes for pattern {f.stem}")
             boxes = [check_box(b, det, f"box {k}") for k, b in enumerate(boxes)]
-            out.append((f.stem, [root / 'pattern_images' / o[0] for o in oi], [(root / 'pattern_images' / li[0], boxes)]))
+            imgs = root / 'pattern_images'
+            out.append((f.stem, [imgs / o[0] for o in oi], [(imgs / li[0], boxes)]))
         except DataError as e:
             if not skip_bad: raise
             skipped.append(str(e))
@@ -403,8 +435,9 @@ def _simplicity_original(root, skip_bad):
     return out, skipped
 
 def write_detections(root, out=None):
-    "Crop the sheets of a plain-layout Simplicity tree and write `line_drawing_detections/<pattern>.json` in the original's format"
-    root = Path(root); out = Path(out or root / 'line_drawing_detections')
+    "Write the figures on a plain-layout Simplicity tree's sheets as `line_drawing_detections/<pattern>.json`"
+    root = Path(root)
+    out = Path(out or root / 'line_drawing_detections')
     pats, _ = _simplicity_plain(root, False)
     for name, _, sheets in pats: write_json([b for _, bs in sheets[:1] for b in bs], out / f"{name}.json")
     return out
@@ -443,12 +476,14 @@ def qmul(root, # folder with `{category}_{sketch,edge}_db_{split}.mat`
     try: a = loadmat(f)['data']
     except Exception as e: raise DataError(f"{f}: cannot read MATLAB data ({e})") from None
     kind = 'sketch' if mode == 'line_drawing' else 'edge'
-    items = [dict(id=f"{category}_{split}_{kind}_{i:04d}", array=i, group=str(i), category=category) for i in range(len(a))]
+    items = [dict(id=f"{category}_{split}_{kind}_{i:04d}", array=i, group=str(i), category=category)
+             for i in range(len(a))]
     return ItemSet(items, 'natural_image', f"qmul:{f.resolve()}", arrays=a)
 
 FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')   # Debian's dataset-fashion-mnist (MIT licence)
-FASHION_MNIST_CLASSES = ('T-shirt/top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot')
-FASHION_MNIST_GARMENTS = (0, 1, 2, 3, 4, 6)   # the classes that are garments: shoes and bags are not what clothembed models
+FASHION_MNIST_CLASSES = ('T-shirt/top', 'trouser', 'pullover', 'dress', 'coat',
+                         'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot')
+FASHION_MNIST_GARMENTS = (0, 1, 2, 3, 4, 6)   # the garments: shoes and bags are not what clothembed models
 
 def _idx(f:Path, dims:int) -> np.ndarray:
     "An IDX array (gzip or plain) of unsigned bytes with `dims` dimensions, checked against its header"
@@ -456,32 +491,41 @@ def _idx(f:Path, dims:int) -> np.ndarray:
     if not f.exists(): raise DataError(f"{f}: file not found")
     try: b = (gzip.open if f.suffix == '.gz' else open)(f, 'rb').read()
     except OSError as e: raise DataError(f"{f}: cannot read ({e})") from None
-    if len(b) < 4 + 4 * dims or b[:4] != bytes([0, 0, 8, dims]): raise DataError(f"{f}: not an IDX file of {dims}-d unsigned bytes")
+    head = 4 + 4 * dims
+    if len(b) < head or b[:4] != bytes([0, 0, 8, dims]):
+        raise DataError(f"{f}: not an IDX file of {dims}-d unsigned bytes")
     shape = tuple(int.from_bytes(b[4 + 4*k:8 + 4*k], 'big') for k in range(dims))
-    if len(b) != 4 + 4 * dims + int(np.prod(shape)): raise DataError(f"{f}: header says {shape}, file holds {len(b) - 4 - 4*dims} bytes")
-    return np.frombuffer(b, np.uint8, offset=4 + 4 * dims).reshape(shape)
+    if len(b) != head + int(np.prod(shape)):
+        raise DataError(f"{f}: header says {shape}, file holds {len(b) - head} bytes")
+    return np.frombuffer(b, np.uint8, offset=head).reshape(shape)
 
-def fashion_mnist(root=None, # folder with Fashion-MNIST's `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` (default: Debian's)
+def fashion_mnist(root=None, # folder of `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` (default: Debian's)
                   split:str='t10k', # train or t10k
                   classes=FASHION_MNIST_GARMENTS, # class indices to keep (default: the garments)
                   n_per_class:int=None, # the first n images of each class (default: all)
-                  as_shot:bool=True): # undo the dataset's negation: dark garments on a white ground, as the product photos were shot
-    "Fashion-MNIST (Zalando's product photos, 28 px grey) as an `ItemSet` in memory, grouped by class: real garments to check class retrieval"
+                  as_shot:bool=True): # undo the dataset's negation: dark garments on white, as the photos were shot
+    "Fashion-MNIST (Zalando's product photos, 28 px grey) as an `ItemSet` in memory, grouped by class"
+    # real garments, to check class retrieval
     root = Path(root or FASHION_MNIST)
-    pick = lambda kind, d: next((f for f in (root / f"{split}-{kind}-idx{d}-ubyte.gz", root / f"{split}-{kind}-idx{d}-ubyte") if f.exists()), root / f"{split}-{kind}-idx{d}-ubyte.gz")
+    def pick(kind, d):   # the gzipped file, else the plain one (the gzipped one's name when neither exists)
+        gz, plain = root / f"{split}-{kind}-idx{d}-ubyte.gz", root / f"{split}-{kind}-idx{d}-ubyte"
+        return plain if plain.exists() and not gz.exists() else gz
     X, y = _idx(pick('images', 3), 3), _idx(pick('labels', 1), 1)
     if len(X) != len(y): raise DataError(f"{root}: {len(X)} images but {len(y)} labels")
     keep = np.concatenate([np.nonzero(y == c)[0][:n_per_class] for c in classes])
-    items = [dict(id=f"fmnist_{split}_{i:05d}", array=k, group=FASHION_MNIST_CLASSES[y[i]], category=FASHION_MNIST_CLASSES[y[i]]) for k, i in enumerate(keep)]
-    return ItemSet(items, 'natural_image', f"fashion_mnist:{root.resolve()}:{split}", arrays=(255 - X[keep]) if as_shot else X[keep])
+    names = [FASHION_MNIST_CLASSES[y[i]] for i in keep]
+    items = [dict(id=f"fmnist_{split}_{i:05d}", array=k, group=n, category=n)
+             for k, (i, n) in enumerate(zip(keep, names))]
+    arrays = (255 - X[keep]) if as_shot else X[keep]
+    return ItemSet(items, 'natural_image', f"fashion_mnist:{root.resolve()}:{split}", arrays=arrays)
 
 FOLDER_MODES = ('natural_image', 'line_drawing') + DF2_MODES
 
 def image_folder(root, # a folder of images (searched recursively)
                  recurse:bool=True, # also the images in its subfolders
-                 mode:str='natural_image', # natural_image (whole images), line_drawing (each figure of each sheet), or a DeepFashion2 mode (garment estimated from the image)
+                 mode:str='natural_image', # natural_image, line_drawing (each figure) or a DeepFashion2 mode
                  skip_bad:bool=False): # skip unreadable images instead of failing (they are counted in `skipped`)
-    "Any folder of images as an `ItemSet` (no groups), to embed one's own pictures; crops and masks estimated where a mode needs them"
+    "Any folder of images as an `ItemSet` (no groups), to embed one's own pictures; crops and masks estimated if needed"
     _check_mode('folder', mode, FOLDER_MODES)
     root = Path(root)
     if not root.exists(): raise DataError(f"{root}: path does not exist")
@@ -492,91 +536,28 @@ def image_folder(root, # a folder of images (searched recursively)
     items, skipped = _folder_annotate(root, items, mode, skip_bad)
     return ItemSet(items, mode, f"folder:{root}", skipped=skipped)
 
-
-
-# %% ../nbs/02_data.ipynb #efc5b6d2
-def _otsu(v, bins:int=128) -> float:
-    "Otsu's threshold of the values `v`"
-    h, e = np.histogram(v, bins); c = (e[:-1] + e[1:]) / 2
-    w0 = np.cumsum(h); w1 = w0[-1] - w0; m0 = np.cumsum(h * c)
-    with np.errstate(divide='ignore', invalid='ignore'): between = (m0[-1] * w0 / w0[-1] - m0) ** 2 / (w0 * w1)
-    return float(c[np.nanargmax(between[:-1])])
-
-def _kmeans(x, k:int, iters:int=8, seed:int=0):
-    "`k` cluster centres of the rows of `x` (a few Lloyd iterations, deterministic)"
-    rng = np.random.default_rng(seed); c = x[rng.choice(len(x), k, replace=len(x) < k)]
-    for _ in range(iters):
-        a = ((x[:, None] - c[None]) ** 2).sum(-1).argmin(1)
-        c = np.stack([x[a == j].mean(0) if (a == j).any() else c[j] for j in range(k)])
-    return c
-
-def _hist_logp(q, w, nb):
-    h = np.bincount(q.ravel(), weights=w.ravel(), minlength=nb) + 1.0
-    return np.log(h / h.sum())
-
-def estimate_foreground(img:Image.Image, # a photo of a garment (or a person wearing one) on some background
-                        work:int=96, # the size the estimate is made at
-                        band:float=0.04, # the border band taken as background, as a share of the larger side
-                        iters:int=3) -> np.ndarray: # refinement rounds
-    "A boolean mask (h, w) of the foreground of `img`, estimated from the image alone"
-    from scipy import ndimage
-    w, h = img.size; s = work / max(w, h)
-    a = np.asarray(img.convert('RGB').resize((max(8, round(w * s)), max(8, round(h * s))), Image.BILINEAR), dtype=np.float32) / 255
-    a = ndimage.uniform_filter(a, (3, 3, 1))
-    H, W, _ = a.shape; b = max(1, round(band * max(H, W)))
-    border = np.zeros((H, W), bool); border[:b] = border[-b:] = True; border[:, :b] = border[:, -b:] = True
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32) / max(H, W)
-    F = np.stack([np.ones_like(xx), xx, yy, xx * yy, xx ** 2, yy ** 2], -1)
-    coef = np.linalg.lstsq(F[border], a[border], rcond=None)[0]
-    d = np.minimum(np.linalg.norm(a - F @ coef, axis=-1),                                   # off the smooth background
-                   np.sqrt(((a[:, :, None] - _kmeans(a[border], 6)[None, None]) ** 2).sum(-1)).min(-1))   # off its colours
-    cy, cx = (np.mgrid[0:H, 0:W] + 0.5) / np.array([H, W])[:, None, None]
-    prior = np.exp(-(((cx - 0.5) / 0.35) ** 2 + ((cy - 0.5) / 0.4) ** 2) / 2)
-    m = (d > max(_otsu(d), 0.06)) & ~border
-    q = (np.clip(a, 0, 0.999) * 8).astype(int); q = q[..., 0] * 64 + q[..., 1] * 8 + q[..., 2]
-    for _ in range(iters):
-        if m.sum() < 10: break
-        r = _hist_logp(q, m * prior, 512)[q] - _hist_logp(q, (~m) + 2.0 * border, 512)[q] + 2.0 * (d > 0.1) - 1.0
-        m = (ndimage.uniform_filter(r, 5) > 0) & ~border
-    m = ndimage.binary_fill_holes(ndimage.binary_closing(ndimage.binary_opening(m), iterations=2))
-    lab, n = ndimage.label(m)
-    if n == 0: return np.ones((h, w), bool)            # nothing stands out: the whole image
-    score = ndimage.sum(prior, lab, range(1, n + 1))
-    keep = np.isin(lab, 1 + np.where(score >= 0.3 * score.max())[0])
-    return np.asarray(Image.fromarray(keep.astype(np.uint8) * 255).resize((w, h), Image.BILINEAR)) > 127
-
-def mask_polygons(mask:np.ndarray, tol:float=0.5) -> list:
-    "COCO-style polygons `[[x, y, x, y, ...], ...]` of the outlines of a boolean mask (contourpy, pixel coordinates)"
-    import contourpy
-    z = np.pad(mask.astype(np.float32), 1)
-    out = []
-    for line in contourpy.contour_generator(z=z).lines(tol):
-        if len(line) >= 3: out.append(np.round(line - 1 + 0.5, 1).reshape(-1).tolist())
-    return out
-
-def _mask_bbox(m):
-    ys, xs = np.nonzero(m)
-    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1] if len(xs) else [0, 0, m.shape[1], m.shape[0]]
-
+# %% ../nbs/02_data.ipynb #4b4c31db
 def _folder_annotate(root, items, mode, skip_bad):
     "Items with an estimated `bbox` and `segmentation` (photos) or one item per figure (sheets); cached per file"
     kind = 'figures' if mode == 'line_drawing' else 'garment'
-    ip = _index_path(root, f"folder_{kind}_v1"); idx = read_json(ip) if ip.exists() else {}
+    ip = _index_path(root, f"folder_{kind}_v2")
+    idx = _read_index(ip) or {}
     out, skipped, changed = [], [], False
     for it in (progress_bar(items, leave=False) if len(items) > 200 else items):
-        p = Path(it['path']); st = p.stat(); key = f"{it['id']}|{st.st_size}|{st.st_mtime_ns}"
+        key = f"{it['id']}|{files_stamp([it['path']])}"   # each version of the file is estimated once
         if key not in idx:
-            try: im = load_image(p)
+            try: im = load_image(it['path'])
             except DataError as e:
                 if not skip_bad: raise
-                skipped.append(str(e)); continue
+                skipped.append(str(e))
+                continue
             if kind == 'figures': idx[key] = detect_figures(im) or [[0, 0, *im.size]]
             else:
-                m = estimate_foreground(im); idx[key] = dict(bbox=_mask_bbox(m), segmentation=mask_polygons(m))
+                m = estimate_foreground(im)
+                idx[key] = dict(bbox=_mask_bbox(m), segmentation=mask_polygons(m))
             changed = True
-        a = idx[key]
-        if kind == 'figures': out += [dict(it, id=f"{it['id']}/view{k}", bbox=b) for k, b in enumerate(a)]
-        else: out.append(dict(it, **a))
+        if kind == 'figures': out += [dict(it, id=f"{it['id']}/view{k}", bbox=b) for k, b in enumerate(idx[key])]
+        else: out.append(dict(it, **idx[key]))
     if changed: write_json(idx, ip)
     return out, skipped
 
@@ -588,7 +569,8 @@ class DatasetSpec:
     read:Callable # read(root, split, mode, **opts) -> ItemSet, with `root` already resolved and `split` translated
     modes:tuple # the modes it supports
     default_mode:str # the mode training uses when none is given
-    splits:dict=field(default_factory=lambda: {'train': 'train', 'validation': 'validation'}) # split name (and aliases) -> the dataset's own
+    # split name (and aliases) -> the dataset's own
+    splits:dict=field(default_factory=lambda: {'train': 'train', 'validation': 'validation'})
     drawing_mode:str=None # the line-drawing mode of a paired photo <-> drawing dataset (None: photos only)
     subdir:str=None # its folder inside the embedded synthetic dataset
     doc:str='' # one line for `--help` and the docs
@@ -597,18 +579,22 @@ class DatasetSpec:
     def paired(self) -> bool: return self.drawing_mode is not None
     def check_mode(self, mode): _check_mode(self.name, mode, self.modes)
     def split(self, split:str) -> str:
-        if split not in self.splits: raise DataError(f"{self.name} has no split {split!r}; choose from {sorted(self.splits)}")
+        if split not in self.splits:
+            raise DataError(f"{self.name} has no split {split!r}; choose from {sorted(self.splits)}")
         return self.splits[split]
     def mode_for(self, which:int=1, mode:str=None) -> str:
         "The mode to embed with encoder `which` (1 photos, 2 line drawings) when `mode` is not given"
-        if mode is not None: self.check_mode(mode); return mode
+        if mode is not None:
+            self.check_mode(mode)
+            return mode
         return self.drawing_mode if (int(which) == 2 and self.paired) else self.default_mode
 
 DATASETS = {}
 
 def register_dataset(spec:DatasetSpec) -> DatasetSpec:
     "Add `spec` to the registry (replacing one of the same name)"
-    DATASETS[spec.name] = spec; return spec
+    DATASETS[spec.name] = spec
+    return spec
 
 def get_dataset(name:str) -> DatasetSpec:
     "The registered dataset `name`, or a clear error listing the choices"
@@ -624,15 +610,19 @@ def _sub(root:Path, name:str=None):
     return root / name if name and (root / name).is_dir() else root
 
 def with_ground_truth(iset:ItemSet, root) -> ItemSet:
-    "Items of the synthetic dataset at `root` with their `design`, `texture` and (where the reader gave none) `category` from its ground truth (unchanged for other data)"
-    root = Path(root).resolve(); gt = root / 'ground_truth.json'
+    "Items of the synthetic dataset at `root` with `design`, `texture` and `category` from its ground truth"
+    # other data is returned unchanged; a category the reader gave is kept
+    root = Path(root).resolve()
+    gt = root / 'ground_truth.json'
     if not gt.exists() or iset.arrays is not None: return iset
-    gt = read_json(gt); images, designs = gt['images'], gt.get('designs', {})
+    gt = read_json(gt)
+    images, designs = gt['images'], gt.get('designs', {})
     def _gt(it):
         try: g = images.get(str(Path(it['path']).resolve().relative_to(root)))
         except ValueError: g = None
         if not g: return it
-        return {'category': designs.get(g['design_id'], {}).get('category'), **it, 'design': g['design_id'], 'texture': g['texture_id']}
+        category = designs.get(g['design_id'], {}).get('category')
+        return {'category': category, **it, 'design': g['design_id'], 'texture': g['texture_id']}
     return ItemSet([_gt(it) for it in iset.items], iset.mode, iset.name, skipped=iset.skipped)
 
 def dataset_items(name:str, # a registered dataset
@@ -641,7 +631,8 @@ def dataset_items(name:str, # a registered dataset
                   mode:str=None, # a mode of the dataset (default: its default mode)
                   **opts) -> ItemSet: # options its reader takes (group_by, skip_bad, views, category, ...)
     "The items of one split of a dataset in one mode (with design and texture where the data is the synthetic set)"
-    spec = get_dataset(name); mode = spec.mode_for(1, mode)
+    spec = get_dataset(name)
+    mode = spec.mode_for(1, mode)
     return with_ground_truth(spec.read(_sub(Path(root), spec.subdir), spec.split(split), mode, **opts), root)
 
 def dataset_sets(name:str, root, split:str, mode:str=None, **opts):
@@ -653,7 +644,8 @@ def dataset_sets(name:str, root, split:str, mode:str=None, **opts):
 # %% ../nbs/02_data.ipynb #0093ec13
 register_dataset(DatasetSpec('deepfashion', lambda root, split, mode, group_by='pair_style', skip_bad=False, **_:
                                  deepfashion2(root, split, mode, group_by=group_by, skip_bad=skip_bad),
-                             DF2_MODES, 'grayscale_mask', subdir='deepfashion2', doc='DeepFashion2 photo pairs of one garment'))
+                             DF2_MODES, 'grayscale_mask', subdir='deepfashion2',
+                             doc='DeepFashion2 photo pairs of one garment'))
 register_dataset(DatasetSpec('simplicity', lambda root, split, mode, views='principal', skip_bad=False, **_:
                                  simplicity(_sub(root, split), mode, views=views, skip_bad=skip_bad),
                              PAIRED_MODES, 'natural_image', drawing_mode='line_drawing', subdir='simplicity',
@@ -663,294 +655,25 @@ register_dataset(DatasetSpec('qmul', lambda root, split, mode, category='shoes',
                              splits={'train': 'train', 'validation': 'test', 'test': 'test'},
                              doc='QMUL fine-grained sketches (line_drawing) and photo edge maps (natural_image)'))
 register_dataset(DatasetSpec('fashion_mnist', lambda root, split, mode, **_: fashion_mnist(root, split),
-                             ('natural_image',), 'natural_image', splits={'train': 'train', 'validation': 't10k', 'test': 't10k', 't10k': 't10k'},
+                             ('natural_image',), 'natural_image',
+                             splits={'train': 'train', 'validation': 't10k', 'test': 't10k', 't10k': 't10k'},
                              doc='Fashion-MNIST product photos grouped by garment class (real images, for checks)'))
-register_dataset(DatasetSpec('folder', lambda root, split, mode, skip_bad=False, **_: image_folder(root, mode=mode, skip_bad=skip_bad),
-                             FOLDER_MODES, 'natural_image', splits={'train': 'train', 'validation': 'validation', 'test': 'test'},
-                             doc='any folder of images (embedding only): whole images, every figure of each sheet, or garments estimated from each photo'));
+register_dataset(DatasetSpec('folder', lambda root, split, mode, skip_bad=False, **_:
+                                 image_folder(root, mode=mode, skip_bad=skip_bad),
+                             FOLDER_MODES, 'natural_image',
+                             splits={'train': 'train', 'validation': 'validation', 'test': 'test'},
+                             doc='any folder of images (embedding only): whole images, every figure of each sheet, '
+                                 'or garments estimated from each photo'));   # `;`: no output in the notebook
 
 # %% ../nbs/02_data.ipynb #e9727beb
-def resolve_dataset(name_or_path:str, # a registered dataset name, or a folder of images (the original's image-folder branch)
+def resolve_dataset(name_or_path:str, # a registered dataset name, or a folder of images (the original's image folder)
                     data_root=None): # the data folder given beside it
-    "`(dataset name, data root)`: a registered name stays as it is; an existing folder becomes the `folder` dataset rooted there"
+    "`(dataset name, data root)`: a registered name stays as it is; a folder becomes the `folder` dataset rooted there"
     if name_or_path in DATASETS: return name_or_path, data_root
     p = Path(str(name_or_path)).expanduser()
     if p.is_dir():
         if data_root is not None and Path(data_root).resolve() != p.resolve():
-            raise DataError(f"{name_or_path}: a folder given as the dataset, and another data folder {data_root}; give only one")
+            msg = f"a folder given as the dataset, and another data folder {data_root}; give only one"
+            raise DataError(f"{name_or_path}: {msg}")
         return 'folder', str(p)
     raise DataError(f"unknown dataset {name_or_path!r}; choose from {', '.join(DATASETS)}, or give a folder of images")
-
-# %% ../nbs/02_data.ipynb #de56d718
-RESIZE_METHODS = ('squish', 'pad')
-
-@lru_cache(16)
-def _resizer(size:int, resize:str):
-    if resize not in RESIZE_METHODS: raise ArgumentError(f"resize must be one of {', '.join(RESIZE_METHODS)} (got {resize!r})")
-    return Resize(size, method=ResizeMethod.Squish) if resize == 'squish' else Resize(size, method=ResizeMethod.Pad, pad_mode=PadMode.Border)
-
-def square(img:Image.Image, # any image (a mode's crop)
-           size:int, # side of the square in pixels
-           resize:str='squish') -> np.ndarray: # squish (fill the square) or pad (keep the aspect, the border repeated)
-    "The uint8 `size`x`size`x3 array the network sees"
-    return np.asarray(_resizer(size, resize)(PILImage(img.convert('RGB')), split_idx=1), dtype=np.uint8)
-
-def checkpoint_resize(meta:dict) -> str:
-    "How a checkpoint's training images were made square (those from before the choice existed were padded)"
-    return meta.get('resize', 'pad')
-
-def _sources_stamp(iset:ItemSet) -> str:
-    "Fingerprint of where the pixels come from: each source file's size and mtime, or the bytes of in-memory arrays"
-    if iset.arrays is not None: return hashlib.sha1(np.ascontiguousarray(iset.arrays).data).hexdigest()[:12]
-    return _stamp({it['path'] for it in iset.items if it.get('path')})[:12]
-
-class ItemStore:
-    "An `ItemSet` preprocessed to `size`x`size` uint8 images in a memory-mapped cache"
-    version = 3
-    def __init__(self, iset:ItemSet, size:int=128, cache=None, skip_bad:bool=False, progress:bool=True, resize:str='squish'):
-        if not _is_int(size) or size < 1: raise ArgumentError(f"size must be a positive integer (got {size!r})")
-        _resizer(size, resize)   # an unknown method fails here, before any work
-        self.iset, self.size, self.resize = iset, size, resize
-        d = Path(cache or cache_dir() / 'items'); d.mkdir(parents=True, exist_ok=True); sweep_tmp(d)
-        base = f"{iset.signature()}_{size}_{resize}_{'skip' if skip_bad else 'strict'}_v{self.version}"
-        key = f"{base}_{_sources_stamp(iset)}"   # a replaced image gives another key: never served stale
-        f, meta = d / f"{key}.npy", d / f"{key}.json"
-        m = self._open(f, meta)
-        if m is None:
-            with file_lock(d / f"{key}.lock"):   # a second process waits here, then uses the first one's result
-                m = self._open(f, meta)
-                if m is None: self._build(f, meta, skip_bad, progress); m = self._open(f, meta)
-            if m is None: raise DataError(f"{f}: the item cache was removed while it was being read; run again")
-            for old in d.glob(f"{base}_*"):   # the same items from older versions of their files
-                if old.suffix in ('.npy', '.json') and old.stem != key: old.unlink(missing_ok=True)
-        self.rows, self.skipped, self.arr = m
-        if not self.rows: raise DataError(f"{iset.name}: every item failed to load ({self.skipped[:3]} ...)")
-        self.items = [iset.items[r] for r in self.rows]
-        self.groups, self.ids = [it.get('group') for it in self.items], [it['id'] for it in self.items]
-
-    def _open(self, f, meta):
-        "`(rows, skipped, array)` of a complete cache entry, or None (missing or damaged: rebuilt)"
-        if not (f.exists() and meta.exists()): return None
-        try:
-            m = read_json(meta); arr = np.load(f, mmap_mode='r', allow_pickle=False)
-            rows, skipped = m['rows'], m['skipped']
-            ok = (arr.dtype == np.uint8 and arr.shape == (len(self.iset), 3, self.size, self.size) and isinstance(skipped, list)
-                  and isinstance(rows, list) and all(_is_int(r) and 0 <= r < len(self.iset) for r in rows))
-        except (DataError, OSError, ValueError, KeyError, TypeError): return None
-        return (rows, skipped, arr) if ok else None
-
-    def _build(self, f, meta, skip_bad, progress):
-        "Preprocess every item into `f` with plain writes (a full disk is an `OSError`, never a memory-map `Bus error`), then its `meta`"
-        n, s = len(self.iset), self.size; row = 3 * s * s
-        need = n * row + (1 << 16); free = shutil.disk_usage(f.parent).free
-        if free < need:
-            raise OSError(errno.ENOSPC, f"No space left on device for the item cache ({free >> 20} MiB free, {(need >> 20) + 1} MiB needed)", str(f.parent))
-        rows, skipped = [], []
-        try:
-            with atomic_path(f, '.npy') as tmp, open(tmp, 'wb') as fp:
-                np.lib.format.write_array_header_1_0(fp, dict(descr='|u1', fortran_order=False, shape=(n, 3, s, s)))   # CHW: batches come out contiguous
-                start = fp.tell(); it = range(n)
-                for i in (progress_bar(it, leave=False) if progress and n > 200 else it):
-                    try: im = self.iset.image(i)
-                    except DataError as e:
-                        if not skip_bad: raise
-                        skipped.append(str(e)); continue
-                    a = square(im, s, self.resize)
-                    assert a.shape == (s, s, 3), a.shape
-                    fp.write(np.ascontiguousarray(a.transpose(2, 0, 1)).tobytes()); rows.append(i)
-                fp.truncate(start + n * row)   # the rows of skipped items, at the end, read as zeros
-                fp.flush(); os.fsync(fp.fileno())
-            write_json(dict(rows=rows, skipped=skipped), meta)
-        except OSError as e:   # one line naming the cache file (a write error of a full disk carries no file name)
-            raise OSError(e.errno, e.strerror or str(e), str(e.filename or f)) from None
-
-    def __len__(self): return len(self.rows)
-    def __repr__(self): return f"ItemStore({self.iset.name!r}, {self.iset.mode}, {len(self)} items at {self.size} px)"
-    def tensor(self, i): return TensorImage(torch.from_numpy(np.array(self.arr[i])))
-    def image(self, i): return Image.fromarray(np.array(self.arr[i]).transpose(1, 2, 0))
-
-# %% ../nbs/02_data.ipynb #86b8400e
-class NormalizeInt(Normalize):
-    "fastai's `IntToFloatTensor` then `Normalize` as one in-place affine map: on a CPU, fresh float tensors cost more than the arithmetic"
-    order = 10
-    def setups(self, dl): pass
-    def encodes(self, x:TensorImage):
-        if x.dtype != torch.uint8: return super().encodes(x)
-        s = 1 / (255 * self.std.to(x.device)); return x.float().mul_(s).add_(-self.mean.to(x.device) / self.std.to(x.device))
-    def decodes(self, x:TensorImage): return (x * self.std.to(x.device) + self.mean.to(x.device)).clamp(0, 1)
-
-def normalize_int(stats=IMAGENET_STATS):
-    "A `NormalizeInt` for `stats` (mean, std) of RGB images in [0, 1]"
-    return NormalizeInt(*[torch.tensor(o, dtype=torch.float32).view(1, 3, 1, 1) for o in stats])
-
-# %% ../nbs/02_data.ipynb #75354451
-class Pool:
-    "Photos `a` (domain 0) and optional line drawings `b` (domain 1) as one flat list of items with integer labels"
-    def __init__(self, a:ItemStore, b:ItemStore=None):
-        self.stores = [a] + ([b] if b is not None else [])
-        self.where = [(s, r) for s in range(len(self.stores)) for r in range(len(self.stores[s]))]
-        self.domain = np.array([s for s, _ in self.where])
-        items = [it for st in self.stores for it in st.items]
-        names = sorted({str(it.get('group')) for it in items})
-        lid = {g: i for i, g in enumerate(names)}
-        self.labels = np.array([lid[str(it.get('group'))] for it in items])
-        self.category = [it.get('category') for it in items]
-        self.texture = [it.get('texture') for it in items]
-        self.by_label = {}
-        for i, l in enumerate(self.labels): self.by_label.setdefault(int(l), []).append(i)
-        if len(self.by_label) < 2: raise DataError(f"{a.iset.name}: training needs at least two garments, found {len(self.by_label)}")
-        self._sides = {}
-        # each garment's category as an integer for the loss (-1: none known), also on its line drawings, which carry none
-        cid = {c: k for k, c in enumerate(sorted({str(c) for c in self.category if c is not None}))}
-        of = {int(l): next((cid[str(self.category[i])] for i in idx if self.category[i] is not None), -1) for l, idx in self.by_label.items()}
-        self.category_id = np.array([of[int(l)] for l in self.labels])
-    def __len__(self): return len(self.where)
-    @property
-    def paired(self): return len(self.stores) > 1
-    def image(self, i): s, r = self.where[i]; return self.stores[s].tensor(r)
-    def photos(self): return np.where(self.domain == 0)[0]
-    def side(self, domain:int, category:int=None):
-        "Items of `domain` (only those whose garment is of `category`, a `category_id`, when given) in order, and each label's positions among them: built once, so that drawing a partner does not rescan the pool"
-        key = (domain, category)
-        if key not in self._sides:
-            idx = np.where(self.domain == domain)[0]
-            if category is not None: idx = idx[self.category_id[idx] == category]
-            at = {}
-            for p, j in enumerate(idx): at.setdefault(int(self.labels[j]), []).append(p)
-            self._sides[key] = (idx, at)
-        return self._sides[key]
-
-class Targets(TensorBase):
-    "Per item: label, domain (0 photo, 1 line drawing), index in the pool and category (-1: none known)"
-
-class PoolItem(Transform):
-    "Flat index -> `(image, domain, Targets)`"
-    def __init__(self, pool:Pool): super().__init__(); self.pool = pool
-    def encodes(self, i:int):
-        p = self.pool
-        return p.image(i), TensorCategory(int(p.domain[i])), Targets(torch.tensor([int(p.labels[i]), int(p.domain[i]), i, int(p.category_id[i])]))
-
-# %% ../nbs/02_data.ipynb #8b0df2ce
-class PairSampler:
-    "The paper's sampling: each photo with one partner, positive with probability `positive_proportion`, as adjacent pairs"
-    adjacent = True
-    def __init__(self, positive_proportion:float=0.5, # share of positive pairs
-                 hard_negatives:bool=False): # negatives from the same category
-        self.p, self.hard = positive_proportion, hard_negatives
-    def partner(self, pool:Pool, i:int, rng):
-        "A partner for photo `i` (a line drawing when the pool has them) and whether it is the same garment"
-        side = 1 if pool.paired else 0; l = pool.labels[i]
-        pos = [j for j in pool.by_label[int(l)] if pool.domain[j] == side and j != i]
-        if pos and rng.random() < self.p: return pos[rng.integers(len(pos))], True
-        idx, at = pool.side(side)
-        if self.hard:   # the same category (the garment's: line drawings carry none themselves), unless only this garment has it
-            cidx, cat = pool.side(side, int(pool.category_id[i]))
-            if len(cidx) > len(cat.get(int(l), [])): idx, at = cidx, cat
-        skip = at.get(int(l), [])
-        k = int(rng.integers(len(idx) - len(skip)))   # the k-th item of another garment: step over this garment's positions
-        for p in skip:
-            if p > k: break
-            k += 1
-        return int(idx[k]), False
-    def __call__(self, pool:Pool, bs:int, rng) -> list:
-        "Flat indices of one epoch: `bs` pairs per batch, whole batches only"
-        a = rng.permutation(pool.photos()); a = a[:max(1, len(a) // bs) * bs] if len(a) >= bs else a
-        return [int(k) for i in a for k in (i, self.partner(pool, i, rng)[0])]
-
-class PKSampler:
-    "P garments x K items per batch (one line drawing and K-1 photos for a paired pool); `hard` groups similar garments"
-    adjacent = False
-    def __init__(self, k:int=4, # items per garment in a batch
-                 hard:str='none'): # 'none', 'category' (garments of one category together) or 'texture' (garments sharing fabrics)
-        if hard not in ('none', 'category', 'texture'): raise ValueError(f"unknown hard {hard!r}: choose none, category or texture")
-        self.k, self.hard = k, hard
-    def _order(self, pool, labels, P, rng):
-        "Garments in batch order"
-        labels = list(rng.permutation(labels))
-        if self.hard == 'none' or P < 2: return labels
-        key = {}
-        for l in labels:
-            idx = pool.by_label[l]
-            key[l] = {int(pool.category_id[i]) for i in idx} if self.hard == 'category' else {pool.texture[i] for i in idx if pool.texture[i] is not None}
-        out, left = [], labels
-        while left:
-            seed, rest = left[0], left[1:]
-            ranked = sorted(rest, key=lambda l: -len(key[l] & key[seed]))   # most shared category/fabrics first (stable: random among ties)
-            out += [seed] + ranked[:P - 1]; left = ranked[P - 1:]
-        return out
-    def __call__(self, pool:Pool, bs:int, rng) -> list:
-        "Flat indices of one epoch: each garment once, `2 * bs` items per batch"
-        K = self.k; P = max(2, (2 * bs) // K)
-        labels = [l for l, idx in pool.by_label.items() if (pool.domain[idx] == 0).sum() >= (1 if pool.paired else 2)]
-        order = self._order(pool, labels, P, rng)
-        order = order[:len(order) // P * P] if len(order) >= P else order
-        out = []
-        for l in order:
-            idx = np.array(pool.by_label[l]); ph, dr = idx[pool.domain[idx] == 0], idx[pool.domain[idx] == 1]
-            pick = list(rng.choice(dr, 1)) if len(dr) else []
-            n = K - len(pick)
-            pick += list(rng.choice(ph, n, replace=len(ph) < n))
-            out += [int(i) for i in pick]
-        return out
-
-def get_sampler(name:str='pairs', positive_proportion:float=0.5, hard_negatives:bool=False, k:int=4, hard:str='none'):
-    "A sampler by name: pairs (the paper's) or pk"
-    if name == 'pairs': return PairSampler(positive_proportion, hard_negatives)
-    if name == 'pk': return PKSampler(k, hard)
-    raise ValueError(f"unknown sampler {name!r}: choose pairs or pk")
-
-# %% ../nbs/02_data.ipynb #8440c2b6
-class SampledDL(TfmdDL):
-    "A fastai `DataLoader` whose epoch order and batches come from a sampler over a `Pool`"
-    def __init__(self, pool:Pool, sampler, bs:int=64, seed:int=None, **kwargs):
-        self.pool, self.sampler, self.pairs_bs, self.seed = pool, sampler, bs, seed
-        self._rng = np.random.default_rng(seed)
-        n = len(self._draw())
-        super().__init__(TfmdLists(range(len(pool)), PoolItem(pool)), bs=2 * bs, shuffle=False, drop_last=False, n=n, **kwargs)
-    def _draw(self):
-        "One epoch of indices: the same every epoch when `seed` is set (validation), fresh otherwise"
-        rng = np.random.default_rng(self.seed) if self.seed is not None else self._rng
-        return self.sampler(self.pool, self.pairs_bs, rng)
-    def get_idxs(self):
-        idxs = self._draw(); self.n = len(idxs); return idxs
-    def new(self, dataset=None, cls=None, **kwargs):
-        # fastai copies a DataLoader through `new`; keep the pool and sampler
-        res = super().new(dataset, cls, **kwargs)
-        for k in ('pool', 'sampler', 'pairs_bs', 'seed', '_rng'): setattr(res, k, getattr(self, k))
-        return res
-
-@dispatch
-def show_batch(x:tuple, y:Targets, samples, ctxs=None, max_n=12, nrows=None, ncols=6, figsize=None, **kwargs):
-    "The items of a batch in order, titled with label and domain: P x K batches show each garment's items side by side"
-    n = min(len(x[0]), max_n)
-    if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=min(ncols, n), figsize=figsize)
-    for i, ctx in enumerate(ctxs[:n]):
-        l, d = int(y[i][0]), int(y[i][1])
-        show_image(x[0][i], ctx=ctx, title=f"{'drawing' if d else 'photo'} g{l}")
-    return ctxs
-
-def train_dataloaders(train_a:ItemStore, # training items (photos)
-                      valid_a:ItemStore, # validation items
-                      train_b:ItemStore=None, # line drawings of a paired dataset
-                      valid_b:ItemStore=None, # validation line drawings
-                      sampler=None, # a sampler (default: `PairSampler()`)
-                      bs:int=64, # batch size: `bs` pairs, or `2 * bs` items
-                      stats=IMAGENET_STATS, # normalisation mean and std of the encoder
-                      batch_tfms=None, # extra batch transforms (augmentation), applied to training batches
-                      seed:int=0, # seed of the training order and of the fixed validation batches
-                      device=None, num_workers:int=0):
-    "fastai `DataLoaders` of `(images, domains, Targets)` batches drawn by `sampler`"
-    sampler = sampler or PairSampler()
-    norm = [normalize_int(stats)]
-    kw = dict(num_workers=num_workers, device=device)
-    trn = SampledDL(Pool(train_a, train_b), sampler, bs, after_batch=norm + list(batch_tfms or []), **kw)
-    trn._rng = np.random.default_rng(seed)
-    val = SampledDL(Pool(valid_a, valid_b), sampler, bs, seed=seed + 1, after_batch=norm, **kw)
-    return DataLoaders(trn, val)
-
-def item_dataloader(store:ItemStore, bs:int=128, stats=IMAGENET_STATS, device=None):
-    "fastai `DataLoader` of single items, in order, for embedding (the original's `one_sample_only`)"
-    class _One(Transform):
-        def encodes(self, i:int): return (store.tensor(i),)
-    return TfmdDL(TfmdLists(range(len(store)), _One()), bs=bs, shuffle=False, num_workers=0, device=device,
-                  after_batch=[normalize_int(stats)])

@@ -15,7 +15,8 @@ from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
                              cache_dir, sweep_tmp, cli_parser, call_cli, cli_exit, pick_device, save_npy, file_hash)
-from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, square, checkpoint_resize, image_files, normalize_int
+from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, image_files
+from .cache import square, checkpoint_resize, normalize_int
 from .train import TrainConfig, train
 from .checkpoint import ckpt_file, ckpt_path, CheckpointModel
 from .metrics import knn_exact, import_faiss, ANN_ABOVE, use_ann, ann_spec, build_ann, ann_search

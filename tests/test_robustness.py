@@ -7,8 +7,9 @@ from hypothesis import given, settings, HealthCheck, strategies as st
 from PIL import Image, ImageDraw
 
 from clothembed.core import DataError, write_json
-from clothembed.data import (load_image, apply_mode, deepfashion2, simplicity, ItemStore)
+from clothembed.data import load_image, apply_mode, deepfashion2, simplicity
 
+from clothembed.cache import ItemStore
 FAST = settings(max_examples=int(os.environ.get('CLOTHEMBED_FUZZ_EXAMPLES', 100)), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
