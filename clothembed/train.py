@@ -22,7 +22,8 @@ from fastai.callback.progress import ProgressCallback
 from fastai.metrics import AccumMetric
 from fastai.torch_core import rank_distrib
 from contextlib import nullcontext
-from fastai.optimizer import SGD, Adam
+from fastai.optimizer import (SGD, Adam, Optimizer, l2_reg, weight_decay, average_grad, average_sqr_grad, momentum_step, step_stat,
+                              adam_step, debias)
 from fastai.vision.augment import aug_transforms, Hue, Saturation, RandTransform
 from fastai.torch_core import TensorImage
 import torch.nn.functional as F
@@ -41,6 +42,7 @@ from .metrics import cross_domain_recall, retrieval_metrics
 __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'CheckpointEveryEpoch', 'CSVLog',
            'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
            'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'cuda_speedups',
+           'ForeachOptimizer', 'ForeachSGD', 'ForeachAdam', 'foreach_opt_func', 'loader_workers', 'gpu_speedups',
            'build_learner', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
@@ -336,6 +338,89 @@ def cuda_speedups(learn:Learner, precision:str='auto') -> Learner:
     learn.to_channelslast(use_amp=amp is not None, amp_mode=amp or 'fp16')   # its default adds fp16 mixed precision
     return learn
 
+# %% ../nbs/06_train.ipynb #d5e2e6bf
+class ForeachOptimizer(Optimizer):
+    "fastai's `SGD` or `Adam`: the same hyper-parameters, state and steps, taken with PyTorch's `_foreach` kernels"
+    def __init__(self, params, cbs, **defaults):
+        super().__init__(params, cbs, **defaults)
+        self.kind = [getattr(getattr(cb, 'func', cb), '__name__', '') for cb in self.cbs]
+        if self.kind not in _FOREACH_KINDS: raise ValueError(f"no _foreach step for the optimiser callbacks {self.kind}")
+
+    def _groups(self):
+        "Parameters with a gradient, grouped by what their step shares: hyper-parameters, weight decay, step count"
+        g = {}
+        for p, pg, state, hyper in self.all_params(with_grad=True):
+            key = (id(hyper), bool(state.get('do_wd', True)), state.get('step', 0))
+            g.setdefault(key, (hyper, []))[1].append((p, state))
+        return g.values()
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None: raise NotImplementedError("fastai optimizers currently do not support closure")
+        adam = 'adam_step' in self.kind
+        for h, items in self._groups():
+            ps = [p for p, _ in items]; gs = [p.grad for p in ps]; sts = [s for _, s in items]
+            if sts[0].get('do_wd', True) and h['wd'] != 0:
+                if self.kind[0] == 'l2_reg': torch._foreach_add_(gs, ps, alpha=h['wd'])
+                else: torch._foreach_mul_(ps, 1 - h['lr'] * h['wd'])
+            for s, p in zip(sts, ps):
+                if s.get('grad_avg') is None: s['grad_avg'] = torch.zeros_like(p.grad)
+            avg = [s['grad_avg'] for s in sts]
+            torch._foreach_mul_(avg, h['mom'])
+            torch._foreach_add_(avg, gs, alpha=1 - h['mom'] if adam else 1.)
+            if not adam:
+                torch._foreach_add_(ps, avg, alpha=-h['lr']); continue
+            for s, p in zip(sts, ps):
+                if s.get('sqr_avg') is None: s['sqr_avg'] = torch.zeros_like(p.grad)
+            sqr = [s['sqr_avg'] for s in sts]
+            torch._foreach_mul_(sqr, h['sqr_mom'])
+            torch._foreach_addcmul_(sqr, gs, gs, value=1 - h['sqr_mom'])
+            step = sts[0].get('step', 0) + 1
+            for s in sts: s['step'] = step
+            d1, d2 = debias(h['mom'], 1 - h['mom'], step), debias(h['sqr_mom'], 1 - h['sqr_mom'], step)
+            den = torch._foreach_div(sqr, d2); torch._foreach_sqrt_(den); torch._foreach_add_(den, h['eps'])
+            torch._foreach_addcdiv_(ps, avg, den, value=-h['lr'] / d1)
+
+_FOREACH_KINDS = (['l2_reg', 'average_grad', 'momentum_step'], ['weight_decay', 'average_grad', 'momentum_step'],
+                  ['weight_decay', 'average_grad', 'average_sqr_grad', 'step_stat', 'adam_step'],
+                  ['l2_reg', 'average_grad', 'average_sqr_grad', 'step_stat', 'adam_step'])
+
+def ForeachSGD(params, lr, mom:float=0., wd:float=0., decouple_wd:bool=True) -> Optimizer:
+    "fastai's `SGD` with momentum, stepped by `_foreach` kernels"
+    if mom == 0: return SGD(params, lr, mom, wd, decouple_wd)
+    return ForeachOptimizer(params, [weight_decay if decouple_wd else l2_reg, average_grad, momentum_step], lr=lr, mom=mom, wd=wd)
+
+def ForeachAdam(params, lr, mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5, wd:float=0.01, decouple_wd:bool=True) -> Optimizer:
+    "fastai's `Adam`, stepped by `_foreach` kernels"
+    cbs = [weight_decay if decouple_wd else l2_reg, partial(average_grad, dampening=True), average_sqr_grad, step_stat, adam_step]
+    return ForeachOptimizer(params, cbs, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+
+def foreach_opt_func(opt_func):
+    "fastai's `SGD` or `Adam` (or a `partial` of them) as its `_foreach` twin; any other optimiser as it is"
+    f, args, kw = (opt_func.func, opt_func.args, opt_func.keywords) if isinstance(opt_func, partial) else (opt_func, (), {})
+    twin = {SGD: ForeachSGD, Adam: ForeachAdam}.get(f)
+    return partial(twin, *args, **kw) if twin else opt_func
+
+# %% ../nbs/06_train.ipynb #4133a457
+def loader_workers(dls, workers:int=None, min_batches:int=16, pin_memory:bool=None):
+    "Worker processes (and pinned memory on CUDA) for each loader of `dls` whose epoch has at least `min_batches` batches"
+    if workers is None: workers = int(os.environ.get('CLOTHEMBED_WORKERS', min(8, max(1, (os.cpu_count() or 2) - 2))))
+    if pin_memory is None: pin_memory = torch.cuda.is_available()
+    for dl in dls.loaders:   # fastai starts its workers afresh every epoch: on a short epoch that costs more than it saves
+        n = min(workers, len(dl) // 2) if len(dl) >= min_batches else 0
+        dl.fake_l.num_workers = n
+        dl.pin_memory = dl.fake_l.pin_memory = bool(n and pin_memory)   # pinned by torch's own thread, beside the workers
+    return dls
+
+def gpu_speedups(learn:Learner, precision:str='auto', foreach:bool=True, workers:int=None, compile:bool=None) -> Learner:
+    "`cuda_speedups`, `_foreach` optimiser steps, loader workers with pinned memory, and optionally `torch.compile` ($CLOTHEMBED_COMPILE=1)"
+    cuda_speedups(learn, precision)
+    if foreach: learn.opt_func = foreach_opt_func(learn.opt_func)
+    loader_workers(learn.dls, workers)
+    if compile is None: compile = os.environ.get('CLOTHEMBED_COMPILE', '0') == '1'
+    if compile: learn.model.compile()   # in place: the same module and state_dict keys, so checkpoints are unchanged
+    return learn
+
 # %% ../nbs/06_train.ipynb #2c648e02
 def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progress:bool=True):
     "A fastai `Learner` for `cfg`"
@@ -356,7 +441,7 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
         raise DataError(f"category_weight={cfg.category_weight} needs garment categories, and no item of {cfg.dataset_name} at {data_root(cfg)} has one: give category_weight=0")
     learn = Learner(dls, model.to(dev), loss_func=get_loss(cfg.loss, cfg.temperature, 'adjacent' if sampler.adjacent else 'all', cfg.category_weight), opt_func=opt,
                     splitter=encoder_splitter, metrics=metrics, cbs=cbs, wd=1e-4 if cfg.schedule == 'step' else 0.01)
-    return cuda_speedups(learn, cfg.precision) if dev.type == 'cuda' else learn
+    return gpu_speedups(learn, cfg.precision) if dev.type == 'cuda' else learn
 
 # %% ../nbs/06_train.ipynb #5abf2fda
 def _init_from(cfg, ckpt_path):
