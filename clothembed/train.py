@@ -31,7 +31,9 @@ from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_jso
                              sweep_tmp, file_lock, atomic_dir,
                              seed_everything, ensure_writable, run_cli, resolve_annotation)
 from .synth import write_dataset, GENERATOR_VERSION
-from .data import ItemSet, ItemStore, dataset_sets as _dataset_sets, get_dataset, resolve_dataset, train_dataloaders, get_sampler
+from .data import ItemSet, dataset_sets as _dataset_sets, get_dataset, resolve_dataset
+from .cache import ItemStore
+from .loaders import train_dataloaders, get_sampler
 from .checkpoint import (make_meta, ckpt_file, save_checkpoint, read_checkpoint, check_compatible, mend_checkpoint,
                                    restore_opt, bare_model, load_model, checkpoint_meta, sync_sidecar)   # checkpoints: `clothembed.checkpoint`
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
@@ -338,7 +340,7 @@ def cuda_speedups(learn:Learner, precision:str='auto') -> Learner:
     learn.to_channelslast(use_amp=amp is not None, amp_mode=amp or 'fp16')   # its default adds fp16 mixed precision
     return learn
 
-# %% ../nbs/06_train.ipynb #d5e2e6bf
+# %% ../nbs/06_train.ipynb #a413644d
 class ForeachOptimizer(Optimizer):
     "fastai's `SGD` or `Adam`: the same hyper-parameters, state and steps, taken with PyTorch's `_foreach` kernels"
     def __init__(self, params, cbs, **defaults):
@@ -401,7 +403,7 @@ def foreach_opt_func(opt_func):
     twin = {SGD: ForeachSGD, Adam: ForeachAdam}.get(f)
     return partial(twin, *args, **kw) if twin else opt_func
 
-# %% ../nbs/06_train.ipynb #4133a457
+# %% ../nbs/06_train.ipynb #bef2d863
 def loader_workers(dls, workers:int=None, min_batches:int=16, pin_memory:bool=None):
     "Worker processes (and pinned memory on CUDA) for each loader of `dls` whose epoch has at least `min_batches` batches"
     if workers is None: workers = int(os.environ.get('CLOTHEMBED_WORKERS', min(8, max(1, (os.cpu_count() or 2) - 2))))
