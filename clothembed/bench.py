@@ -10,20 +10,25 @@ import json, os, time
 from pathlib import Path
 import numpy as np
 import torch
-from .core import ArgumentError, write_json, write_text, run_cli
+from PIL import Image
+from .core import ArgumentError, write_json, write_text, run_cli, find_data, cache_dir, atomic_dir
 from .synth import load_ground_truth
 from .data import ItemSet, dataset_items, deepfashion2, fashion_mnist, FASHION_MNIST, DF2_MODES
 from .cache import ItemStore
 from .models import create_backbone
 from .train import TrainConfig, train, default_data
+from .trunk import real_photos_set
 from .checkpoint import CheckpointModel, ckpt_file, embed
 from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['evaluate', 'HEADLINE', 'BEFORE', 'SHARED', 'QMUL_RECIPE', 'QMUL_FULL', 'FMNIST_PER_CLASS', 'SETTINGS', 'eval_sets',
-           'raw_pixels', 'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'find_shared', 'find_qmul',
-           'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks', 'model_real_checks',
-           'train_eval', 'run_bench', 'real_markdown', 'bench_markdown', 'bench_main', 'bench_cli']
+__all__ = ['evaluate', 'HEADLINE', 'SYNTHETIC', 'BEFORE', 'HELD_OUT_KINDS', 'QMUL_RECIPE', 'QMUL_FULL', 'FMNIST_PER_CLASS',
+           'RECOLOURINGS', 'REAL_BASELINES', 'SETTINGS', 'eval_sets', 'raw_pixels', 'imagenet_features', 'contenders',
+           'evaluate_run', 'ablation', 'held_out_kinds_folder', 'real_ablation', 'find_qmul', 'qmul_bench',
+           'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks', 'model_real_checks',
+           'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets', 'real_photo_metrics',
+           'real_photo_baselines', 'model_real_photos', 'bench_config', 'train_eval', 'run_bench', 'real_markdown',
+           'real_photo_markdown', 'bench_markdown', 'bench_main', 'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
@@ -61,13 +66,15 @@ def imagenet_features(iset, size:int=64):
     return embed(_Features(), ItemStore(iset, size, progress=False), progress=False)
 
 # %% ../nbs/10_bench.ipynb #2623bd4c
-HEADLINE = 'default recipe: dual photo ↔ line drawing'
+HEADLINE = 'default recipe: split Lite0, synthetic designs + real photos'
+SYNTHETIC = 'synthetic recipe: dual photo ↔ line drawing'   # the previous default
 
 def contenders(modes:bool=False):
-    "Name -> configuration of the models the benchmark trains (the default recipe, on different data and models)"
-    c = {HEADLINE: dict(dataset_name='simplicity', model_type='dual'),
-         'default recipe: siamese grayscale_mask': dict(dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese')}
-    if modes: c.update({f'default recipe: siamese {m}': dict(dataset_name='deepfashion', dset_mode=m, model_type='siamese') for m in ('color_mask_crop', 'color_crop')})
+    "Name -> configuration (a `recipe` and its overrides) of the models the benchmark trains"
+    c = {HEADLINE: dict(recipe='default'),
+         SYNTHETIC: dict(recipe='synthetic', dataset_name='simplicity', model_type='dual'),
+         'synthetic recipe: siamese grayscale_mask': dict(recipe='synthetic', dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese')}
+    if modes: c.update({f'synthetic recipe: siamese {m}': dict(recipe='synthetic', dataset_name='deepfashion', dset_mode=m, model_type='siamese') for m in ('color_mask_crop', 'color_crop')})
     return c
 
 def evaluate_run(ck, sets, labels, progress=False):
@@ -82,29 +89,39 @@ def evaluate_run(ck, sets, labels, progress=False):
 BEFORE = dict(sampler='pairs', loss='infonce', augment='texture', hard='none', extra_designs=0)   # v0.1's best recipe
 
 def ablation() -> dict:
-    "Name -> overrides of the headline model: the previous recipe, each lever alone on it, and cue-conflict batches on the default"
+    "Name -> overrides of the synthetic recipe's dual model: the previous recipe, each lever alone on it, and cue-conflict batches"
     d = TrainConfig()
     return {'before (v0.1 best: pairs + InfoNCE + texture aug)': BEFORE,
             'before + P×K batches, supcon+infonce': {**BEFORE, 'sampler': 'pk', 'loss': 'supcon+infonce'},
             f'before + {d.extra_designs} extra designs': {**BEFORE, 'extra_designs': d.extra_designs},
             'default + cue-conflict batches (shared fabrics)': dict(hard='texture')}
 
+# %% ../nbs/10_bench.ipynb #9a3fd01c
+HELD_OUT_KINDS = ('hat', 'shorts', 'outwear')   # kinds whose real photos one ablation never trains on
+
+def held_out_kinds_folder(src, kinds=HELD_OUT_KINDS, out=None) -> Path:
+    "A folder of links to the photos of `src` (`<kind>/*.jpg`) but those of `kinds`: real photos to train on without those kinds"
+    src = Path(src); d = Path(out or cache_dir() / 'real_without') / '_'.join(sorted(kinds))
+    if not d.exists():
+        with atomic_dir(d) as t:
+            for k in sorted(p for p in src.iterdir() if p.is_dir() and p.name not in kinds):
+                (t / k.name).mkdir(parents=True)
+                for f in k.iterdir(): (t / k.name / f.name).symlink_to(f.resolve())
+    return d
+
+def real_ablation(real_photos=None) -> dict:
+    "Name -> overrides of the default recipe: each lever changed alone"
+    from clothembed.trunk import find_real_photos
+    rp = find_real_photos(real_photos or 'auto')
+    out = {'no real photos': dict(real_photos=None), 'no distillation': dict(distill=0.0), 'WiSE-FT 0.5': dict(wise=0.5),
+           'cut 4 (one more block trained)': dict(cut=4), '2 views per item': dict(trunk_views=2)}
+    if rp is not None: out[f"real photos without {', '.join(HELD_OUT_KINDS)}"] = dict(real_photos=str(held_out_kinds_folder(rp)))
+    return out
+
 # %% ../nbs/10_bench.ipynb #2552b119
-SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data' if '__file__' in globals() else None
-
-def find_shared(name:str, # folder name inside `../shared/data`
-                marker:str, # a file that must be in it
-                root=None, # a folder given by the user, tried first
-                env:str=None): # an environment variable that may name the folder
-    "A real-data folder: `root`, `$env`, or `../shared/data/name` from the working or package folder; None if absent"
-    for c in [root, os.environ.get(env) if env else None, Path.cwd().parent / 'shared/data' / name, Path.cwd().parent.parent / 'shared/data' / name,
-              SHARED / name if SHARED else None]:
-        if c and (Path(c) / marker).exists(): return Path(c)
-    return None
-
 def find_qmul(root=None):
-    "The QMUL folder (`root`, `$CLOTHEMBED_QMUL` or `../shared/data/qmul_sbir`); None if absent"
-    return find_shared('qmul_sbir', 'shoes_sketch_db_test.mat', root, 'CLOTHEMBED_QMUL')
+    "The QMUL folder (`root`, `$CLOTHEMBED_QMUL` or `$CLOTHEMBED_DATA/qmul_sbir`); None if absent"
+    return find_data('qmul_sbir', 'shoes_sketch_db_test.mat', root, 'CLOTHEMBED_QMUL')
 
 QMUL_RECIPE = dict(model_type='siamese', size=128, epochs=30, bs=32, frozen_blocks=5, loss='infonce', sampler='pairs', augment='strokes', extra_designs=0)   # one recipe for every category
 QMUL_FULL = dict(size=192, epochs=60, bs=64, frozen_blocks=2)   # the full setting, for a GPU
@@ -123,8 +140,8 @@ def qmul_bench(root, category:str, out, quiet=True, **kw):
 
 # %% ../nbs/10_bench.ipynb #8970b7b6
 def find_df2_sample(root=None):
-    "The real DeepFashion2 sample's annotation file (`root`, `$CLOTHEMBED_DF2_SAMPLE` or `../shared/data/deepfashion2_sample`); None if absent"
-    p = find_shared('deepfashion2_sample', 'deepfasion2.json', root, 'CLOTHEMBED_DF2_SAMPLE')
+    "The real DeepFashion2 sample's annotation file (`root`, `$CLOTHEMBED_DF2_SAMPLE` or `$CLOTHEMBED_DATA/deepfashion2_sample`); None if absent"
+    p = find_data('deepfashion2_sample', 'deepfasion2.json', root, 'CLOTHEMBED_DF2_SAMPLE')
     return p / 'deepfasion2.json' if p else None
 
 FMNIST_PER_CLASS = 200
@@ -164,9 +181,60 @@ def model_real_checks(ck, sets, df2=None, fm=None) -> dict:
     cm = CheckpointModel(ck); mode = cm.meta['dset_mode']
     return real_checks(lambda s: cm.embed(s, 1), sets, df2, fm, [mode] if mode in DF2_MODES else DF2_MODES)
 
+# %% ../nbs/10_bench.ipynb #1587d9c5
+RECOLOURINGS = {'hue120': 'every hue turned by 120°', 'grey': 'greyscale'}
+
+def find_clothing_small(root=None):
+    "The clothing_small folder (`root`, `$CLOTHEMBED_CLOTHING_SMALL` or `$CLOTHEMBED_DATA/clothing_small`); None if absent"
+    return find_data('clothing_small', 'test', root, 'CLOTHEMBED_CLOTHING_SMALL')
+
+def recolour(im:Image.Image, how:str) -> Image.Image:
+    "`im` with every hue turned by 120° (`hue120`) or in greyscale (`grey`)"
+    if how == 'grey': return im.convert('L').convert('RGB')
+    if how != 'hue120': raise ValueError(f"unknown recolouring {how!r}: choose {', '.join(RECOLOURINGS)}")
+    h, s, v = im.convert('HSV').split()
+    return Image.merge('HSV', (h.point(lambda x: (x + 85) % 256), s, v)).convert('RGB')   # 85/256 of the hue circle: 120°
+
+def recoloured_set(iset:ItemSet, how:str, cache=None) -> ItemSet:
+    "`iset`'s photos recoloured, written once as PNG files under `cache_dir()/recoloured`"
+    d = Path(cache or cache_dir() / 'recoloured') / f"{iset.signature()}_{how}"
+    if not (d / 'done').exists():
+        with atomic_dir(d) as t:
+            t.mkdir(parents=True)
+            for i in range(len(iset)): recolour(iset.raw(i), how).save(t / f"{i}.png")
+            (t / 'done').touch()
+    return ItemSet([dict(it, path=str(d / f"{i}.png")) for i, it in enumerate(iset.items)], iset.mode, f"{iset.name}:{how}")
+
+def real_photo_sets(root, split:str='test') -> dict:
+    "The photos of a `clothing_small` split, plain and recoloured: name -> `ItemSet` (group: the kind)"
+    s = real_photos_set(Path(root) / split)
+    return {'plain': s, **{h: recoloured_set(s, h) for h in RECOLOURINGS}}
+
+def real_photo_metrics(embed_fn, # embed_fn(item_set) -> embeddings
+                       sets:dict) -> dict: # from `real_photo_sets`
+    "P@1 and MAP@R of garment kind, plain (with P@1 by kind) and with every query recoloured"
+    kinds = [g.split(':', 1)[1] for g in sets['plain'].groups]
+    X = embed_fn(sets['plain']); out = {}
+    for name, s in sets.items():
+        m = retrieval_metrics(X, kinds, ks=(1,), queries=None if name == 'plain' else embed_fn(s), by_label=name == 'plain')
+        out[name] = {k: v for k, v in m.items() if k in ('precision_at_1', 'map_at_r', 'precision_at_1_by_label')}
+    return out
+
+# %% ../nbs/10_bench.ipynb #6308c84e
+REAL_BASELINES = {'raw pixels': raw_pixels, 'ImageNet Lite0 64 px': lambda s: imagenet_features(s, 64), 'ImageNet Lite0 224 px': lambda s: imagenet_features(s, 224)}
+
+def real_photo_baselines(sets_by_split:dict, names=None) -> dict:
+    "Split -> baseline -> `real_photo_metrics` of the `REAL_BASELINES` named (default: all): raw pixels, ImageNet Lite0 features at 64 and 224 px"
+    return {sp: {n: real_photo_metrics(f, sets) for n, f in REAL_BASELINES.items() if names is None or n in names} for sp, sets in sets_by_split.items()}
+
+def model_real_photos(ck, sets_by_split:dict) -> dict:
+    "Split -> `real_photo_metrics` of a checkpoint's photo encoder"
+    cm = CheckpointModel(ck)
+    return {sp: real_photo_metrics(lambda s: cm.embed(s, 1), sets) for sp, sets in sets_by_split.items()}
+
 # %% ../nbs/10_bench.ipynb #d41f27e8
-SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64)),
-                full=dict(designs=1000, photos=4, train=dict(size=128, frozen_blocks=0, steps=3000)))
+SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64), default=dict()),   # train: the synthetic recipe's overrides; default: the default recipe's
+                full=dict(designs=1000, photos=4, train=dict(size=128, frozen_blocks=0, steps=3000), default=dict(trunk_views=4, steps=600)))
 
 _SUMMARY = list(METRICS) + ['train_seconds']
 
@@ -175,17 +243,29 @@ def _mean_std(runs:list) -> dict:
     out = {k: float(np.mean([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
     out['std'] = {k: float(np.std([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
     out['seeds'] = runs; out['attributes'] = runs[0].get('attributes', {})
+    if all('real_photos' in r for r in runs):   # mean and std over seeds of each split's and recolouring's P@1 and MAP@R
+        rp = runs[0]['real_photos']
+        out['real_photos'] = {sp: {v: {k: float(np.mean([r['real_photos'][sp][v][k] for r in runs])) for k in ('precision_at_1', 'map_at_r')} for v in rp[sp]} for sp in rp}
+        out['real_photos_std'] = {sp: {v: {k: float(np.std([r['real_photos'][sp][v][k] for r in runs])) for k in ('precision_at_1', 'map_at_r')} for v in rp[sp]} for sp in rp}
+        for sp in rp: out['real_photos'][sp]['plain']['precision_at_1_by_label'] = {
+            c: float(np.mean([r['real_photos'][sp]['plain']['precision_at_1_by_label'][c] for r in runs])) for c in rp[sp]['plain']['precision_at_1_by_label']}
     return out
 
-def train_eval(name:str, kw:dict, root, sets, labels, out, seed:int=0, progress=print, real=None) -> dict:
-    "Train one configuration and evaluate it on the held-out designs (and on real photos: `real=(df2, fm)`)"
-    progress(f"training {name} (seed {seed})")
-    run_id = ''.join(c if c.isalnum() else '_' for c in name)[:60] + f"_s{seed}"
-    cfg = TrainConfig(**{**dict(run_id=run_id, data_root=str(root), out=str(out), seed=seed), **kw})
+def bench_config(kw:dict, setting:dict, **run) -> TrainConfig:
+    "The `TrainConfig` of a contender: its recipe, the setting's overrides for that recipe, its own overrides, the run's fields"
+    kw = dict(kw); recipe = kw.pop('recipe', 'synthetic')
+    return TrainConfig.from_recipe(recipe, **{**setting['default' if recipe == 'default' else 'train'], **kw, **run})
+
+def train_eval(name:str, cfg:TrainConfig, sets, labels, progress=print, real=None, real_photos=None) -> dict:
+    "Train one configuration and evaluate it on the held-out designs, and on real photos: `real=(df2, fm)`, `real_photos` (split -> sets)"
+    progress(f"training {name} (seed {cfg.seed})")
     t0 = time.time(); train(cfg, restore=False, quiet=True); secs = time.time() - t0
     r = evaluate_run(ckpt_file(cfg), sets, labels); r['train_seconds'] = round(secs, 1)
     if real and any(v is not None for v in real): r['real'] = model_real_checks(ckpt_file(cfg), sets, *real)
+    if real_photos: r['real_photos'] = model_real_photos(ckpt_file(cfg), real_photos)
     return r
+
+def _run_id(name, seed): return ''.join(c if c.isalnum() else '_' for c in name)[:60] + f"_s{seed}"
 
 def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only=None, do_qmul:bool=True, seeds:int=1,
               do_ablation:bool=False, modes:bool=False, do_real:bool=True, progress=print):
@@ -193,30 +273,38 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
     s = SETTINGS['quick' if quick else 'full']; out = Path(out); out.mkdir(parents=True, exist_ok=True)
     root = Path(data_root) if data_root else default_data(s['designs'], s['photos'])
     sets, labels = eval_sets(root)
-    res = dict(setting='quick' if quick else 'full', data=str(root), train={**TrainConfig().asdict(), **s['train']}, seeds=seeds,
+    res = dict(setting='quick' if quick else 'full', data=str(root), train=bench_config(contenders()[HEADLINE], s).asdict(), seeds=seeds,
                device=str(torch.device('cuda' if torch.cuda.is_available() else 'cpu')),
                eval=dict(photos=len(sets['natural_image']), designs=len(set(labels['natural_image']['design'])), drawings=len(sets['line_drawing'])),
-               models={}, baselines={}, ablation={}, qmul={})
+               models={}, baselines={}, ablation={}, real_ablation={}, qmul={})
     for k in ('run_id', 'data_root', 'out', 'seed'): res['train'].pop(k)
     t0 = time.time()
     progress("baselines: raw pixels, ImageNet Lite0")
     res['baselines']['raw pixels'] = evaluate(raw_pixels(sets['color_mask_crop']), labels['color_mask_crop'])
     res['baselines']['ImageNet Lite0'] = evaluate(imagenet_features(sets['color_mask_crop'], s['train']['size']), labels['color_mask_crop'])
     real = (find_df2_sample(), find_fashion_mnist()) if do_real else (None, None)
-    if do_real and None in real: progress("real photos: skipped where absent (../shared/data/deepfashion2_sample, Debian's dataset-fashion-mnist)")
+    if do_real and None in real: progress("real photos: skipped where absent ($CLOTHEMBED_DATA/deepfashion2_sample, Debian's dataset-fashion-mnist)")
     if any(v is not None for v in real):
         res['real'] = {'raw pixels': real_checks(raw_pixels, sets, *real),
                        'ImageNet Lite0': real_checks(lambda st: imagenet_features(st, s['train']['size']), sets, *real)}
+    cs = find_clothing_small() if do_real else None
+    if do_real and cs is None: progress("real photos by kind: skipped, no $CLOTHEMBED_DATA/clothing_small or $CLOTHEMBED_CLOTHING_SMALL")
+    rp = {sp: real_photo_sets(cs, sp) for sp in ('validation', 'test')} if cs is not None else None
+    if rp: progress("real photos by kind: baselines"); res['real_photos'] = real_photo_baselines(rp)
+    run = lambda name, seed: dict(run_id=_run_id(name, seed), data_root=str(root), out=str(out), seed=seed)
     for name, kw in contenders(modes).items():
         if only and name not in only: continue
         n = seeds if name == HEADLINE else 1
-        res['models'][name] = _mean_std([train_eval(name, {**s['train'], **kw}, root, sets, labels, out, seed, progress, real) for seed in range(n)])
+        res['models'][name] = _mean_std([train_eval(name, bench_config(kw, s, **run(name, seed)), sets, labels, progress, real, rp) for seed in range(n)])
     if do_ablation:
         for name, kw in ablation().items():
-            res['ablation'][name] = train_eval(name, {**s['train'], **contenders()[HEADLINE], **kw}, root, sets, labels, out, 0, progress)
-        if HEADLINE in res['models']: res['ablation']['default (all levers)'] = res['models'][HEADLINE]['seeds'][0]
+            res['ablation'][name] = train_eval(name, bench_config({**contenders()[SYNTHETIC], **kw}, s, **run(name, 0)), sets, labels, progress)
+        if SYNTHETIC in res['models']: res['ablation']['synthetic recipe (all levers)'] = res['models'][SYNTHETIC]['seeds'][0]
+        for name, kw in real_ablation().items():
+            res['real_ablation'][name] = train_eval(name, bench_config({**contenders()[HEADLINE], **kw}, s, **run(name, 0)), sets, labels, progress, None, rp)
+        if HEADLINE in res['models']: res['real_ablation']['default recipe'] = res['models'][HEADLINE]['seeds'][0]
     q = find_qmul(qmul_root) if do_qmul else None
-    if do_qmul and q is None: progress("QMUL: skipped, ../shared/data/qmul_sbir not found"); res['qmul'] = 'skipped: data not found'
+    if do_qmul and q is None: progress("QMUL: skipped, no $CLOTHEMBED_DATA/qmul_sbir or $CLOTHEMBED_QMUL"); res['qmul'] = 'skipped: data not found'
     elif q is not None:
         for c in ('shoes', 'chairs'):
             progress(f"QMUL {c}"); res['qmul'][c] = qmul_bench(q, c, out, **QMUL_RECIPE, **({} if quick else QMUL_FULL))
@@ -248,6 +336,29 @@ def real_markdown(res:dict) -> list:
         rows.append(f"| {n} | " + ' | '.join(rank(r, m) for m in DF2_MODES) + f" | {'–' if fm is None else f'{fm:.3f}'} |")
     return rows
 
+def _rp_row(name, r, sd=None):
+    "A row of the real-photo table: test P@1, MAP@R, recoloured P@1; validation P@1, MAP@R"
+    g = lambda sp, v, k: '–' if sp not in r else f"{r[sp][v][k]:.3f}" + (f" ± {sd[sp][v][k]:.3f}" if sd else '')
+    return f"| {name} | {g('test', 'plain', 'precision_at_1')} | {g('test', 'plain', 'map_at_r')} | {g('test', 'hue120', 'precision_at_1')} | {g('test', 'grey', 'precision_at_1')} | {g('validation', 'plain', 'precision_at_1')} | {g('validation', 'plain', 'map_at_r')} |"
+
+def real_photo_markdown(res:dict) -> list:
+    "The real-photo benchmark (clothing_small) as Markdown lines: baselines, models (mean ± std over seeds), the default recipe's ablation, P@1 by kind"
+    if not res.get('real_photos'): return []
+    head = ['| model | test P@1 | test MAP@R | test P@1, hue turned 120° | test P@1, greyscale | validation P@1 | validation MAP@R |', '|---|---|---|---|---|---|---|']
+    rows = ['Real photos by kind (clothing_small, leave-one-out; recoloured: every query recoloured, against the plain photos):', '', *head]
+    rows += [_rp_row(n, r) for n, r in res['real_photos'].items()]
+    rows += [_rp_row(n + (f" ({len(m['seeds'])} seeds)" if len(m['seeds']) > 1 else ''), m['real_photos'], m.get('real_photos_std') if len(m['seeds']) > 1 else None)
+             for n, m in res['models'].items() if 'real_photos' in m]
+    if res.get('real_ablation'):
+        rows += ['', "The default recipe's ablation (seed 0):", '', *head] + [_rp_row(n, r['real_photos']) for n, r in res['real_ablation'].items() if 'real_photos' in r]
+    by = {n: r['test']['plain']['precision_at_1_by_label'] for n, r in res['real_photos'].items()}
+    by.update({n: m['real_photos']['test']['plain']['precision_at_1_by_label'] for n, m in res['models'].items() if 'real_photos' in m})
+    by.update({f"ablation: {n}": r['real_photos']['test']['plain']['precision_at_1_by_label'] for n, r in res.get('real_ablation', {}).items() if 'real_photos' in r})
+    kinds = sorted(next(iter(by.values())))
+    rows += ['', 'Test P@1 by kind:', '', '| model | ' + ' | '.join(kinds) + ' |', '|' + '---|' * (len(kinds) + 1)]
+    rows += [f"| {n} | " + ' | '.join(f"{b.get(k, float('nan')):.2f}" for k in kinds) + ' |' for n, b in by.items()]
+    return rows
+
 def bench_markdown(res:dict) -> str:
     "The benchmark as Markdown tables"
     f = lambda v: '–' if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
@@ -277,13 +388,14 @@ def bench_markdown(res:dict) -> str:
                         f"{f(q['imagenet_lite0']['recall_at_1'])} | {pub.get(c, float('nan')):.3f} | {q['train_seconds']} |")
     elif res.get('qmul'): rows += ['', f"QMUL: {res['qmul']}"]
     if res.get('real'): rows += ['', *real_markdown(res)]
+    if res.get('real_photos'): rows += ['', *real_photo_markdown(res)]
     return '\n'.join(rows) + '\n'
 
 # %% ../nbs/10_bench.ipynb #5d47ed6a
 def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minutes)
                out:str='bench', # output folder: bench.json, bench.md, checkpoints
                data_root:str=None, # a synthetic dataset (default: the embedded one for the setting)
-               qmul_root:str=None, # the QMUL folder (default: ../shared/data/qmul_sbir when present)
+               qmul_root:str=None, # the QMUL folder (default: $CLOTHEMBED_QMUL, else $CLOTHEMBED_DATA/qmul_sbir)
                qmul:bool=True, # run the QMUL part
                seeds:int=1, # repeat the headline model over this many seeds (mean ± std)
                ablation:bool=False, # also train each lever of the default recipe alone

@@ -42,7 +42,7 @@ def sidecar_path(path) -> Path:
 
 # %% ../nbs/05a_checkpoint.ipynb #4478438a
 FORMAT, FORMAT_VERSION = 'clothembed-checkpoint', 1
-RUN_FIELDS = ('model_type', 'encoder', 'dim', 'dset_mode', 'dataset_name', 'size', 'resize')   # what a reader needs of the configuration
+RUN_FIELDS = ('model_type', 'encoder', 'dim', 'dset_mode', 'dataset_name', 'size', 'resize', 'cut')   # what a reader needs of the configuration
 REQUIRED = ('model_type', 'encoder', 'epoch', 'iteration')   # without these a description is damaged
 
 def make_meta(config, # a `TrainConfig`, or a dict of its fields (`model_type` and `encoder` at least)
@@ -146,7 +146,7 @@ def load_model(path, # the checkpoint
     if principal_encoder is not None and int(principal_encoder) == 2 and meta['model_type'] != 'dual':
         raise DataError(f"{path}: a {meta['model_type']} checkpoint has one encoder; principal_encoder 2 needs a dual model")
     m = create_model(meta['model_type'], meta['encoder'], meta.get('dim', 256), pretrained=False,
-                     principal_encoder=int(principal_encoder or 1))
+                     principal_encoder=int(principal_encoder or 1), cut=int(meta.get('cut', 5)))
     try: m.load_state_dict(sd)
     except RuntimeError as e:
         raise DataError(f"{path}: weights do not fit a {meta['model_type']} {meta['encoder']} model ({str(e)[:200]})") from None
@@ -173,9 +173,9 @@ def bare_model(m):
 def embed_batch(model, xb, which:int=None, flip:bool=True):
     "Unit embeddings of a normalised batch; with `flip`, the mean of the image's and its mirror image's (garments are near-symmetric)"
     def one(x):
+        x = x.contiguous(memory_format=torch.channels_last)   # faster convolutions on CPUs too (EfficientNet-Lite0 at 224 px: about 3x on 2 cores)
         if x.device.type == 'cuda':
-            with torch.autocast('cuda', dtype=torch.bfloat16):
-                return model.embed(x.contiguous(memory_format=torch.channels_last), which).float()
+            with torch.autocast('cuda', dtype=torch.bfloat16): return model.embed(x, which).float()
         return model.embed(x, which).float()
     e = one(xb)
     if flip: e = torch.nn.functional.normalize(e + one(xb.flip(-1)), dim=-1)
@@ -199,7 +199,7 @@ class CheckpointModel:
         self.path = Path(path)
         self.model, self.meta = load_model(self.path, principal_encoder, **want)
         if 'size' not in self.meta: raise DataError(f"{self.path}: the checkpoint does not say its image size")
-        self.device = pick_device(device); self.model = self.model.eval().to(self.device)
+        self.device = pick_device(device); self.model = self.model.eval().to(self.device, memory_format=torch.channels_last)
         self.size, self.dim = int(self.meta['size']), int(self.meta.get('dim', 256))
         self.resize = checkpoint_resize(self.meta)
         self.norm = normalize_int(self.model.stats)   # as `item_dataloader` normalises

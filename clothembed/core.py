@@ -16,8 +16,9 @@ from fastcore.script import bool_arg
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'file_hash', 'save_npy', 'sweep_tmp',
-           'ensure_writable', 'files_stamp', 'file_lock', 'atomic_dir', 'cache_dir', 'pick_device', 'seed_everything',
-           'resolve_annotation', 'CliExit', 'cli_exit', 'CliParser', 'cli_parser', 'call_cli', 'run_cli']
+           'ensure_writable', 'files_stamp', 'file_lock', 'atomic_dir', 'cache_dir', 'find_data', 'pick_device',
+           'seed_everything', 'resolve_annotation', 'CliExit', 'cli_exit', 'CliParser', 'cli_parser', 'call_cli',
+           'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -177,6 +178,16 @@ IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])   # mean and std
 def cache_dir() -> Path:
     "Where indexes, preprocessed items and the default dataset live: `$CLOTHEMBED_CACHE` or `~/.cache/clothembed`"
     return Path(os.environ.get('CLOTHEMBED_CACHE', Path.home() / '.cache' / 'clothembed'))
+
+def find_data(name:str, # the folder's name inside `$CLOTHEMBED_DATA` (e.g. clothing_small, qmul_sbir)
+              marker:str, # a file or folder that must be in it
+              root=None, # a folder given by the user, tried first
+              env:str=None): # an environment variable that may name the folder itself
+    "A real-data folder: `root`, `$env`, or `$CLOTHEMBED_DATA/name`; None if none of them holds `marker`"
+    data = os.environ.get('CLOTHEMBED_DATA')
+    for c in (root, os.environ.get(env) if env else None, Path(data) / name if data else None):
+        if c and (Path(c) / marker).exists(): return Path(c)
+    return None
 
 def pick_device(device=None):
     "`device` if given, else fastai's `default_device` (CUDA, then MPS, then CPU)"

@@ -16,11 +16,11 @@ from .train import TrainConfig, train, default_data
 from .checkpoint import CheckpointModel, ckpt_file
 from .predict import nearest_neighbors, pca_analysis, save_embedding
 from .visualize import image_getter, plot_neighbours, plot_pca_strip, plot_embedding_map
-from .bench import eval_sets, evaluate
+from .bench import eval_sets, evaluate, find_clothing_small, real_photo_sets, real_photo_baselines, model_real_photos
 
 # %% auto #0
-__all__ = ['DUAL', 'SIAMESE', 'write_report', 'demo_models', 'demo_embeddings', 'demo_figures', 'demo_sections', 'run_demo',
-           'demo_main', 'demo_cli']
+__all__ = ['DEFAULT', 'SIAMESE', 'write_report', 'demo_models', 'demo_embeddings', 'demo_figures', 'demo_real_photos',
+           'demo_sections', 'run_demo', 'demo_main', 'demo_cli']
 
 # %% ../nbs/11_demo.ipynb #f47d33df
 def _table(cols:dict):
@@ -43,15 +43,16 @@ def write_report(out, title, sections):
                       f'<body><h1>{html.escape(title)}</h1>{body}</body></html>', Path(out) / 'report.html')
 
 # %% ../nbs/11_demo.ipynb #8ee81f1a
-DUAL, SIAMESE = 'dual (photo ↔ line drawing, the default recipe)', 'siamese grayscale_mask (the original\'s mode, default recipe at half budget)'
+DEFAULT = 'default recipe (photos and line drawings, one encoder on a fixed ImageNet trunk)'
+SIAMESE = 'siamese grayscale_mask (the original\'s mode, synthetic recipe at half budget)'
 
 def demo_models(root, out, designs:int=240, overrides:dict=None, progress=print) -> dict:
-    "Train the demo's two models with the default recipe; returns name -> checkpoint path"
+    "Train the demo's two models: the default recipe, and the original's mode with the synthetic recipe; returns name -> checkpoint path"
     common = dict(data_root=str(root), out=str(out), synth_designs=designs, **(overrides or {}))
-    d = TrainConfig(**common)
-    runs = {DUAL: TrainConfig(run_id='demo_dual', dataset_name='simplicity', model_type='dual', **common),
-            SIAMESE: TrainConfig(run_id='demo_siamese_gm', dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese',
-                                 **{**common, **({'steps': d.steps // 2} if d.epochs is None else {'epochs': max(1, d.epochs // 2)})})}
+    d = TrainConfig.from_recipe('synthetic', **common)
+    runs = {DEFAULT: TrainConfig.from_recipe('default', run_id='demo_default', **common),
+            SIAMESE: TrainConfig.from_recipe('synthetic', run_id='demo_siamese_gm', dataset_name='deepfashion', dset_mode='grayscale_mask', model_type='siamese',
+                                             **{**common, **({'steps': d.steps // 2} if d.epochs is None else {'epochs': max(1, d.epochs // 2)})})}
     for name, cfg in runs.items(): progress(f"training {name}"); train(cfg, restore=False)
     return {name: ckpt_file(cfg) for name, cfg in runs.items()}
 
@@ -75,7 +76,7 @@ def _neighbours_figure(X, ids, q, get_q, fname, same, Xg=None, gids=None, get_g=
 
 def demo_figures(emb:dict, sets:dict, labels:dict, out) -> dict:
     "The report's figures (PNG files under `out`); returns the PCA result"
-    (Xp, Xd, _), (Xg, _, gmode) = emb[DUAL], emb[SIAMESE]
+    (Xp, Xd, _), (Xg, _, gmode) = emb[DEFAULT], emb[SIAMESE]
     photo, draw, gm = (image_getter(sets[m]) for m in ('natural_image', 'line_drawing', gmode))
     pid = sets['natural_image'].ids; design = dict(zip(pid, labels['natural_image']['design'])); grp = dict(zip(pid, sets['natural_image'].groups))
     q = [int(i) for i in np.random.default_rng(0).choice(len(pid), 5, replace=False)]
@@ -86,23 +87,40 @@ def demo_figures(emb:dict, sets:dict, labels:dict, out) -> dict:
     res, Z = pca_analysis(Xp, pid, 100); write_json(res, out / 'pca.json')
     for c in range(3): plot_pca_strip(Z, pid, photo, c, 9, fname=out / f'pca_{c + 1}.png'); plt.close('all')
     plot_embedding_map(Xp, [a['category'] for a in labels['natural_image']['attrs']], fname=out / 'map.png',
-                       title='dual model photo embedding (held-out designs), first two principal components'); plt.close('all')
+                       title='default model photo embedding (held-out designs), first two principal components'); plt.close('all')
     return res
 
-def demo_sections(metrics:dict, pca:dict, sets:dict, labels:dict, designs:int, photos:int, secs:float) -> list:
+def demo_real_photos(ck, out) -> dict:
+    "The real-photo benchmark (clothing_small test) of the default model beside the ImageNet features at 224 px, or {} where the data is absent"
+    cs = find_clothing_small()
+    if cs is None: return {}
+    sets = {'test': real_photo_sets(cs, 'test')}
+    res = {**real_photo_baselines(sets, ['ImageNet Lite0 224 px'])['test'], DEFAULT: model_real_photos(ck, sets)['test']}
+    write_json(res, Path(out) / 'real_photos.json', indent=1)
+    return res
+
+def _real_html(rp:dict) -> str:
+    "The real-photo table of the report"
+    if not rp: return "<p class='note'>Skipped: no <code>$CLOTHEMBED_DATA/clothing_small</code> (real garment photos by kind).</p>"
+    row = lambda n, r: f"<tr><td>{html.escape(n)}</td>" + ''.join(f"<td>{r[v]['precision_at_1']:.3f}</td>" for v in ('plain', 'hue120', 'grey')) + f"<td>{r['plain']['map_at_r']:.3f}</td></tr>"
+    return ("<table><tr><th>model</th><th>P@1</th><th>P@1, hue turned 120°</th><th>P@1, greyscale</th><th>MAP@R</th></tr>" + ''.join(row(n, r) for n, r in rp.items()) +
+            "</table><p class='note'>clothing_small test: real photos of garments, each querying the others; a hit is a garment of the same kind.</p>")
+
+def demo_sections(metrics:dict, pca:dict, sets:dict, labels:dict, designs:int, photos:int, secs:float, rp:dict=None) -> list:
     "The report's sections: (heading, html)"
     img = lambda f, alt: f'<img src="{f}" alt="{html.escape(alt)}">'
     n_des, n_ph = len(set(labels['natural_image']['design'])), len(sets['natural_image'])
     return [('What this is', f"<p>clothembed embeds garment images by <b>structure</b> (silhouette, sleeves, neckline, collar, closures, pockets, seams) "
-             f"and not by texture. Two models were trained on the embedded synthetic dataset ({designs} designs, {photos} photos each, plus fresh designs "
-             f"the default recipe generates) and are measured here on <b>{n_des} held-out designs</b> ({n_ph} photos, {len(sets['line_drawing'])} line drawings) "
+             f"and not by texture. Two models were trained on the embedded synthetic dataset ({designs} designs, {photos} photos each; the default "
+             f"model also on real garment photos where <code>$CLOTHEMBED_DATA/clothing_small</code> is present) and are measured here on <b>{n_des} held-out designs</b> ({n_ph} photos, {len(sets['line_drawing'])} line drawings) "
              f"that neither saw in training. Each photo's fabric is shared with photos of other designs, so texture is a trap: a texture-sensitive embedding "
              f"returns the wrong garments.</p>"),
             ('Metrics', _table(metrics) + "<p class='note'>Shape bias: share of cue-conflict trials in which a photo of the same design in another fabric is "
              "closer than a photo of another design in the query's fabric (ImageNet ResNet-50 scores about 0.21 on Geirhos et al.'s version, people about 0.96). "
              "Texture leakage: share of the 10 nearest neighbours that have the query's fabric but another design. The Siamese model embeds line drawings "
              "with its single photo encoder, so its cross-domain figures are only for reference.</p>"),
-            ('Nearest neighbours: photos (dual model)', "<p class='note'>First column: the probe. Green distance: same design; red: another design.</p>" + img('nn_photos.png', 'photo neighbours')),
+            ('Real photos: garment kind', _real_html(rp or {})),
+            ('Nearest neighbours: photos (default model)', "<p class='note'>First column: the probe. Green distance: same design; red: another design.</p>" + img('nn_photos.png', 'photo neighbours')),
             ('A photo finds its pattern: photo → line drawing', img('nn_photo_to_drawing.png', 'cross-domain neighbours')),
             ('Nearest neighbours: Siamese grayscale_mask', "<p class='note'>Shown as the network sees them: the grayscale photo in the red and green channels, the mask in blue.</p>" + img('nn_siamese_gm.png', 'siamese neighbours')),
             ('PCA: samples along the first three components', ''.join(img(f'pca_{c}.png', f'PC {c}') for c in (1, 2, 3)) +
@@ -122,13 +140,14 @@ def run_demo(out='demo', designs:int=240, photos:int=4, overrides:dict=None, pro
     metrics = {n: evaluate(X, labels[m], D, labels['line_drawing']['group']) for n, (X, D, m) in emb.items()}
     write_json(metrics, out / 'metrics.json', indent=1)
     pca = demo_figures(emb, sets, labels, out)
-    return write_report(out, 'clothembed demo: structure, not texture', demo_sections(metrics, pca, sets, labels, designs, photos, time.time() - t0))
+    progress("real photos by kind"); rp = demo_real_photos(cks[DEFAULT], out)
+    return write_report(out, 'clothembed demo: structure, not texture', demo_sections(metrics, pca, sets, labels, designs, photos, time.time() - t0, rp))
 
 # %% ../nbs/11_demo.ipynb #47461f29
 def demo_main(out:str='demo', # output folder: report.html, its PNGs, checkpoints, embeddings
                designs:int=240, # designs in the embedded dataset
                size:int=None, # image size for training (default: the default recipe's)
-               steps:int=None): # optimiser steps of the dual model (default: the default recipe's)
+               steps:int=None): # optimiser steps of the default model (default: the default recipe's)
     "Run the whole pipeline on the embedded synthetic data and write report.html"
     p = run_demo(out, designs=designs, overrides={k: v for k, v in dict(size=size, steps=steps).items() if v is not None})
     print(f"wrote {p}")

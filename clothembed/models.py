@@ -13,7 +13,7 @@ from .core import IMAGENET_STATS, DataError
 
 # %% auto #0
 __all__ = ['TORCHVISION', 'IMAGENET', 'LITE0_STATS', 'lite0_weights_file', 'load_lite0_imagenet', 'torch_load_plain',
-           'load_state', 'create_backbone', 'Encoder', 'SiameseEncoder', 'DualEncoder', 'create_model',
+           'load_state', 'create_backbone', 'Encoder', 'SiameseEncoder', 'DualEncoder', 'SplitEncoder', 'create_model',
            'dual_from_siamese', 'layer_groups', 'freeze_early', 'encoder_splitter']
 
 # %% ../nbs/03_models.ipynb #9a99583c
@@ -159,11 +159,39 @@ class DualEncoder(nn.Module):
         out = out.to(e1.dtype); out[~d], out[d] = e1, e2
         return out
 
-def create_model(model_type='siamese', encoder='lite0', dim=256, pretrained=True, weights=None, principal_encoder=1):
-    "A `SiameseEncoder` or `DualEncoder` by name"
+class SplitEncoder(nn.Module):
+    "EfficientNet-Lite0 cut in two: a fixed ImageNet trunk (stem and the first `cut` blocks), and a trained top (the other blocks, the head convolution, a projection to `dim`)"
+    model_type = 'split'
+    def __init__(self, encoder='lite0', dim=256, pretrained=True, weights=None, cut:int=5):
+        super().__init__()
+        if encoder != 'lite0': raise ValueError(f"a split model is cut from EfficientNet-Lite0 (encoder 'lite0'), not {encoder!r}")
+        m, n, self.stats = create_backbone(encoder, pretrained, weights)
+        if not 0 <= cut < len(m.blocks): raise ValueError(f"cut must be between 0 and {len(m.blocks) - 1} (got {cut!r})")
+        self.config = dict(model_type='split', encoder=encoder, dim=dim, cut=cut)
+        self.trunk = nn.Sequential(m.conv_stem, m.bn1, *m.blocks[:cut])
+        self.top = nn.Sequential(*m.blocks[cut:], m.conv_head, m.bn2, m.global_pool)
+        self.head = nn.Linear(n, dim)
+        self.trunk.requires_grad_(False)
+    def features(self, x):
+        "The trunk's feature maps of a normalised image batch (what training caches)"
+        if type(x) is not torch.Tensor: x = x.as_subclass(torch.Tensor)
+        return self.trunk(x.contiguous(memory_format=torch.channels_last))
+    def from_features(self, h):
+        "Unit embeddings of trunk feature maps"
+        if type(h) is not torch.Tensor: h = h.as_subclass(torch.Tensor)
+        h = h.to(self.head.weight.dtype).contiguous(memory_format=torch.channels_last)
+        return F.normalize(self.head(self.top(h)), dim=-1)
+    def embed(self, x, which=None): return self.from_features(self.features(x))
+    def forward(self, x, domain=None):
+        "Images (3 channels) or the trunk's feature maps (more): training feeds cached feature maps, embedding feeds images"
+        return self.embed(x) if x.shape[1] == 3 else self.from_features(x)
+
+def create_model(model_type='siamese', encoder='lite0', dim=256, pretrained=True, weights=None, principal_encoder=1, cut:int=5):
+    "A `SiameseEncoder`, `DualEncoder` or `SplitEncoder` by name"
     if model_type == 'siamese': return SiameseEncoder(encoder, dim, pretrained, weights)
     if model_type == 'dual': return DualEncoder(encoder, dim, pretrained, weights, principal_encoder)
-    raise ValueError(f"unknown model_type {model_type!r}: choose siamese or dual")
+    if model_type == 'split': return SplitEncoder(encoder, dim, pretrained, weights, cut)
+    raise ValueError(f"unknown model_type {model_type!r}: choose siamese, dual or split")
 
 # %% ../nbs/03_models.ipynb #3872ea91
 def dual_from_siamese(siamese:SiameseEncoder|dict, principal_encoder:int=1) -> DualEncoder:
@@ -189,7 +217,8 @@ def layer_groups(backbone) -> list:
     return [[names[n] for n in g] for g in group_parameters(backbone, gm).values()]
 
 def freeze_early(model, n_blocks:int=0):
-    "Fix the stem and the first `n_blocks` blocks of each backbone: no gradients flow there, so a CPU step is much cheaper"
+    "Fix the stem and the first `n_blocks` blocks of each backbone: no gradients flow there, so a CPU step is much cheaper (a `SplitEncoder`'s trunk is fixed already)"
+    if isinstance(model, SplitEncoder): return model
     for e in _encoders(model):
         groups = layer_groups(e.backbone)
         if n_blocks >= len(groups) - 1 and n_blocks: raise ValueError(f"frozen_blocks={n_blocks}, but the backbone has only {len(groups) - 1} blocks after its stem")
@@ -199,5 +228,6 @@ def freeze_early(model, n_blocks:int=0):
 
 def encoder_splitter(model):
     "Two parameter groups for fastai: the trainable backbone parameters, then the projections"
+    if isinstance(model, SplitEncoder): return [list(model.top.parameters()), list(model.head.parameters())]
     encs = _encoders(model)
     return [[p for e in encs for p in e.backbone.parameters() if p.requires_grad], [p for e in encs for p in e.head.parameters()]]

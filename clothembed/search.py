@@ -29,19 +29,19 @@ __all__ = ['DEFAULT_MODEL', 'DOMAINS', 'INDEX_FORMAT', 'MAX_UPLOAD_MB', 'COMMAND
            'search_parser', 'search_cli']
 
 # %% ../nbs/09_search.ipynb #bd8b9d31
-DEFAULT_MODEL = dict(run_id=f'search_dual_g{GENERATOR_VERSION}', dataset_name='simplicity', model_type='dual')   # the default recipe
+DEFAULT_MODEL = dict(recipe='default', run_id=f'search_default_g{GENERATOR_VERSION}')   # the default recipe (`clothembed.trunk`)
 
 def default_checkpoint(quiet:bool=False, # no progress bars while training
                        log=print, # where to say that training starts
                        **kw): # `TrainConfig` fields that differ from `DEFAULT_MODEL` (tests use a tiny model)
     "The default search model's checkpoint, trained on the embedded synthetic data on first use into `cache_dir()/'models'`"
-    cfg = TrainConfig(**{**DEFAULT_MODEL, 'out': str(cache_dir() / 'models'), **kw})
+    cfg = TrainConfig.from_recipe(DEFAULT_MODEL['recipe'], **{'run_id': DEFAULT_MODEL['run_id'], 'out': str(cache_dir() / 'models'), **kw})
     p = ckpt_file(cfg); side = p.with_suffix('.json')
     meta = read_json(side) if p.exists() and side.exists() else {}
     done = meta.get('n_epochs') is not None and meta.get('epoch', 0) >= meta['n_epochs']
     if not done:
-        log(f"no model given: training the default dual model (photo <-> line drawing) on the embedded synthetic data into {p} "
-            f"(once; a few minutes on 2 CPU cores)")
+        log(f"no model given: training the default model (photos and line drawings in one space) on the embedded synthetic data"
+            f"{' and the real photos of ' + cfg.real_photos if cfg.real_photos else ''} into {p} (once; a few minutes on 2 CPU cores)")
         train(cfg, restore=True, quiet=quiet)
     return p
 

@@ -37,6 +37,7 @@ from .loaders import train_dataloaders, get_sampler
 from .checkpoint import (make_meta, ckpt_file, save_checkpoint, read_checkpoint, check_compatible, mend_checkpoint,
                                    restore_opt, bare_model, load_model, checkpoint_meta, sync_sidecar)   # checkpoints: `clothembed.checkpoint`
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
+from .trunk import find_real_photos, split_learner
 from .losses import get_loss, labels_of, LossName
 from .metrics import cross_domain_recall, retrieval_metrics
 
@@ -45,7 +46,7 @@ __all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'st
            'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
            'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'cuda_speedups',
            'ForeachOptimizer', 'ForeachSGD', 'ForeachAdam', 'foreach_opt_func', 'loader_workers', 'gpu_speedups',
-           'build_learner', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+           'run_callbacks', 'build_learner', 'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -147,7 +148,7 @@ class TrainConfig:
     run_id:str='model' # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
     dataset_name:str='deepfashion' # a registered dataset (deepfashion, simplicity, qmul: `clothembed.data.DATASETS`), or a folder of images
     dset_mode:str=None # the mode (default: the dataset's; grayscale_mask for deepfashion, natural_image for the others)
-    model_type:Literal['siamese', 'dual']='siamese' # one encoder for everything, or one for photos and one for line drawings
+    model_type:Literal['siamese', 'dual', 'split']='siamese' # one encoder for everything, one for photos and one for line drawings, or one on a fixed ImageNet trunk (`clothembed.trunk`)
     data_root:str=None # data folder (default: the embedded synthetic dataset, generated on first use)
     encoder:str='lite0' # lite0 (offline ImageNet weights), resnet18/34/50, resnext50_32x4d, or timm:<name>
     pretrained:bool=True # start from ImageNet weights
@@ -184,16 +185,28 @@ class TrainConfig:
     synth_designs:int=240 # embedded dataset: designs
     synth_photos:int=4 # embedded dataset: photos per design
     extra_designs:int=3000 # fresh synthetic designs added to training on synthetic data (generated once; never its validation designs)
+    real_photos:str=None # split models: a folder of real photos to train on (<kind>/*.jpg, or loose unlabelled images); 'auto': $CLOTHEMBED_DATA/clothing_small/train where present
+    cut:int=5 # split models: blocks of the fixed ImageNet trunk (EfficientNet-Lite0 has 7)
+    trunk_views:int=1 # split models: augmented views of each training item, each cached once through the trunk
+    distill:float=1.0 # split models: weight of the relation-distillation term to the ImageNet model (0: off)
+    wise:float=1.0 # split models: after training, weights = wise x trained + (1 - wise) x starting (WiSE-FT; 1: the trained ones)
     recipe:str='default' # the recipe these values started from (recorded in checkpoints)
 
     def __post_init__(self):
         "Check the values, and fill in the dataset's default mode"
         if self.epochs is None and self.steps is None: raise ArgumentError('give epochs or steps')
-        for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
+        for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq', 'trunk_views') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
             if not isinstance(getattr(self, k), int) or isinstance(getattr(self, k), bool) or getattr(self, k) < 1:
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
-        if isinstance(self.category_weight, bool) or not isinstance(self.category_weight, (int, float)) or not 0 <= self.category_weight < math.inf:
-            raise ArgumentError(f"category_weight must be a number, 0 or more (got {self.category_weight!r})")
+        for k in ('category_weight', 'distill'):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf: raise ArgumentError(f"{k} must be a number, 0 or more (got {v!r})")
+        if isinstance(self.wise, bool) or not isinstance(self.wise, (int, float)) or not 0 <= self.wise <= 1: raise ArgumentError(f"wise must be a number from 0 to 1 (got {self.wise!r})")
+        if not isinstance(self.cut, int) or isinstance(self.cut, bool) or not 0 <= self.cut <= 6: raise ArgumentError(f"cut must be an integer from 0 to 6 (got {self.cut!r})")
+        if self.real_photos == 'auto' and self.model_type != 'split': self.real_photos = None   # 'auto': where a split model trains
+        if self.real_photos and self.model_type != 'split': raise ArgumentError("real_photos trains a split model: give model_type split (the default recipe)")
+        if self.model_type == 'split' and self.encoder != 'lite0': raise ArgumentError(f"a split model is cut from EfficientNet-Lite0: give encoder lite0 (got {self.encoder!r})")
+        if self.real_photos: self.real_photos = str(p) if (p := find_real_photos(self.real_photos)) else None   # 'auto' becomes the folder found, or None
         for f in fields(self):
             a = resolve_annotation(f.type, globals())
             if getattr(a, '__origin__', None) is Literal and getattr(self, f.name) not in a.__args__:
@@ -217,7 +230,8 @@ class TrainConfig:
     @classmethod
     def paper(cls, **kw): return cls.from_recipe('paper', **kw)
 
-RECIPES = {'default': {},
+RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0),
+           'synthetic': {},   # clothembed 0.2's default: the whole network (but its first blocks) trained on synthetic images at 64 px
            'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
                          frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),
            'v0.1': dict(epochs=8, sampler='pairs', loss='contrastive', augment='light', extra_designs=0, resize='pad')}   # clothembed 0.1's defaults
@@ -424,11 +438,8 @@ def gpu_speedups(learn:Learner, precision:str='auto', foreach:bool=True, workers
     return learn
 
 # %% ../nbs/06_train.ipynb #2c648e02
-def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progress:bool=True):
-    "A fastai `Learner` for `cfg`"
-    dev = pick_device(cfg.device)
-    model = freeze_early(model or create_model(cfg.model_type, cfg.encoder, cfg.dim, cfg.pretrained, cfg.weights), cfg.frozen_blocks)
-    dls = dls or build_dls(cfg, model.stats, dev, progress)
+def run_callbacks(cfg:TrainConfig, start_iter:int=0) -> list:
+    "The callbacks of every run: projection-only warm-up, validation frequency, the CSV log (and TensorBoard)"
     out = Path(cfg.out)
     cbs = [FreezeEncoderFor(cfg.freeze_encoder_until_it, start_iter), ValidateEvery(cfg.val_freq)]
     if rank_distrib() == 0: cbs.append(CSVLog((out / 'logs' / f"{cfg.run_id}.csv").absolute()))   # one log, by rank 0, safe to resume
@@ -436,6 +447,17 @@ def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progr
         try: from fastai.callback.tensorboard import TensorBoardCallback; import tensorboard
         except ImportError: raise MissingExtra("--tensorboard needs TensorBoard: pip install 'clothembed[tensorboard]'") from None
         cbs.append(TensorBoardCallback(str(out / 'logs' / cfg.run_id), trace_model=False))
+    return cbs
+
+def build_learner(cfg:TrainConfig, model=None, dls=None, start_iter:int=0, progress:bool=True):
+    "A fastai `Learner` for `cfg` (a split model's: `clothembed.trunk.split_learner`)"
+    dev = pick_device(cfg.device)
+    cbs = run_callbacks(cfg, start_iter)
+    if cfg.model_type == 'split':
+        learn = split_learner(cfg, model, cbs, [retrieval_at_1()], progress)
+        return gpu_speedups(learn, cfg.precision) if dev.type == 'cuda' else learn
+    model = freeze_early(model or create_model(cfg.model_type, cfg.encoder, cfg.dim, cfg.pretrained, cfg.weights), cfg.frozen_blocks)
+    dls = dls or build_dls(cfg, model.stats, dev, progress)
     sampler = dls.train.sampler
     opt = partial(SGD, mom=0.9, decouple_wd=False) if cfg.schedule == 'step' else Adam
     metrics = [retrieval_at_1()] + ([pair_accuracy()] if sampler.adjacent else [])
@@ -451,7 +473,7 @@ def _init_from(cfg, ckpt_path):
     sd, meta, _ = read_checkpoint(ckpt_path)
     check_compatible(meta, ckpt_path, encoder=cfg.encoder)
     if meta['model_type'] == cfg.model_type:
-        m = create_model(cfg.model_type, cfg.encoder, cfg.dim, pretrained=False); m.load_state_dict(sd); return m
+        m = create_model(cfg.model_type, cfg.encoder, cfg.dim, pretrained=False, cut=cfg.cut); m.load_state_dict(sd); return m
     if cfg.model_type == 'dual' and meta['model_type'] == 'siamese':
         return dual_from_siamese(dict(config=dict(model_type='siamese', encoder=meta['encoder'], dim=meta.get('dim', 256)), state_dict=sd))
     raise DataError(f"{ckpt_path}: cannot start a {cfg.model_type} model from a {meta['model_type']} checkpoint")
@@ -480,7 +502,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
         sd, meta, opt_t = read_checkpoint(path)
         check_compatible(meta, path, model_type=cfg.model_type, encoder=cfg.encoder, dset_mode=cfg.dset_mode,
                          dataset_name=cfg.dataset_name, size=cfg.size, dim=cfg.dim)
-        model = create_model(cfg.model_type, cfg.encoder, cfg.dim, pretrained=False); model.load_state_dict(sd)
+        model = create_model(cfg.model_type, cfg.encoder, cfg.dim, pretrained=False, cut=cfg.cut); model.load_state_dict(sd)
         start_epoch, start_iter, opt_state = meta['epoch'], meta['iteration'], (meta, opt_t)
         if not quiet: print(f"resuming {path} at epoch {start_epoch}, iteration {start_iter}")
     elif ckpt_path: model = _init_from(cfg, ckpt_path)
@@ -518,7 +540,7 @@ def train(cfg:TrainConfig, restore:bool=True, ckpt_path:str=None, quiet:bool=Fal
 
 # %% ../nbs/06_train.ipynb #fe401563
 @delegates(TrainConfig)
-def train_main(recipe:str='default', # a named set of defaults: default, or paper (ResNeXt-50, 224 px, batch 200, SGD, 100 epochs)
+def train_main(recipe:str='default', # a named set of defaults: default (split model, 224 px, real photos), synthetic (0.2's), paper (ResNeXt-50, 224 px, batch 200, SGD, 100 epochs) or v0.1
                restore:bool=True, # resume ckpt/{run_id} if it exists (the original's default)
                norestore:bool=False, # start afresh even if ckpt/{run_id} exists (the same as --restore 0)
                ckpt_path:str=None, # start from these weights instead (a siamese checkpoint can start a dual model)
