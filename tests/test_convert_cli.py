@@ -12,7 +12,8 @@ PREDICT = 'from clothembed.predict import predict_cli; predict_cli()'
 run = run_python
 
 @pytest.fixture(scope='module')
-def work(tmp_path_factory): return synthetic_workdir(tmp_path_factory.mktemp('convert'), 6, 2, 48)
+def work(tmp_path_factory):
+    with synthetic_workdir(tmp_path_factory.mktemp('convert'), 6, 2, 48) as d: yield d
 
 def original_checkpoint(path, dim=8):
     "The original's train.py checkpoint of its Siamese model, with a ResNet-18 in place of ResNeXt-50 to stay small"

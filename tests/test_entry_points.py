@@ -3,7 +3,6 @@ printed that was not asked for, and 2 (a bad argument or option) or 1 (bad data,
 on stderr. Skipped where the package is not installed (no `clothembed-*` on the PATH)."""
 import json, os, shutil, subprocess
 import pytest
-from cli_helpers import synthetic_workdir
 
 SCRIPTS = ['synth', 'train', 'predict', 'bench', 'demo', 'convert', 'search']
 

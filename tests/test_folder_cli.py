@@ -1,5 +1,5 @@
 "A plain folder of photos embedded in a DeepFashion2 mode from the command line: the garment is estimated from each photo"
-import json, os
+import json
 import numpy as np
 from cli_helpers import run_python
 
@@ -7,8 +7,8 @@ PREDICT = 'from clothembed.predict import predict_cli; predict_cli()'
 
 run = run_python
 
-def test_folder_masked_embedding(tmp_path):
-    os.environ['CLOTHEMBED_CACHE'] = str(tmp_path / 'cache')
+def test_folder_masked_embedding(tmp_path, monkeypatch):
+    monkeypatch.setenv('CLOTHEMBED_CACHE', str(tmp_path / 'cache'))
     from clothembed.synth import write_dataset
     from clothembed.models import create_model
     from clothembed.checkpoint import save_checkpoint, make_meta, ckpt_path

@@ -15,10 +15,9 @@ FAST = settings(max_examples=int(os.environ.get('CLOTHEMBED_FUZZ_EXAMPLES', 100)
 
 @pytest.fixture(scope='module')
 def cache(tmp_path_factory):
-    d = tmp_path_factory.mktemp('cache'); old = os.environ.get('CLOTHEMBED_CACHE')
-    os.environ['CLOTHEMBED_CACHE'] = str(d); yield d
-    if old is None: del os.environ['CLOTHEMBED_CACHE']
-    else: os.environ['CLOTHEMBED_CACHE'] = old
+    "A cache folder of this module's own, as `$CLOTHEMBED_CACHE` until the module ends"
+    d = tmp_path_factory.mktemp('cache')
+    with pytest.MonkeyPatch.context() as mp: mp.setenv('CLOTHEMBED_CACHE', str(d)); yield d
 
 def no_tmp(*folders):
     "Temporary files or lock files left anywhere under `folders`"
@@ -83,22 +82,23 @@ def _dump(obj): return json.dumps(obj, allow_nan=True)
 # ---------- property tests: nothing but DataError escapes
 
 @FAST
-@given(anno=st.one_of(mutated(GOOD_ANNO), json_values), skip=st.booleans(), mode=st.sampled_from(['color_mask_crop', 'color_crop', 'grayscale_mask']))
-def test_annotation_reader_only_data_errors(cache, anno, skip, mode):
+@given(anno=st.one_of(mutated(GOOD_ANNO), json_values), skip=st.booleans(), mode=st.sampled_from(['color_mask_crop', 'color_crop', 'grayscale_mask']),
+       group_by=st.sampled_from(['pair_style', 'pair']))
+def test_annotation_reader_only_data_errors(cache, anno, skip, mode, group_by):
     with tempfile.TemporaryDirectory() as d:
         root = df2_tree(Path(d) / 'df2'); (root / 'train/annos/000001.json').write_text(_dump(anno))
-        ds = only_data_errors(deepfashion2, root, 'train', mode, skip_bad=skip)
+        ds = only_data_errors(deepfashion2, root, 'train', mode, group_by=group_by, skip_bad=skip)
         if ds is not None:
             for i in range(len(ds)): only_data_errors(ds.image, i)
             if skip: assert len(ds.skipped) <= 1
 
 @FAST
-@given(coco=st.one_of(mutated(coco_obj()), json_values), skip=st.booleans())
-def test_coco_reader_only_data_errors(cache, coco, skip):
+@given(coco=st.one_of(mutated(coco_obj()), json_values), skip=st.booleans(), min_items=st.sampled_from([1, 2]))
+def test_coco_reader_only_data_errors(cache, coco, skip, min_items):
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); (d / '000001.jpg').write_bytes(_jpeg()); (d / '000002.jpg').write_bytes(_jpeg())
         (d / 'coco.json').write_text(_dump(coco))
-        ds = only_data_errors(deepfashion2, d / 'coco.json', mode='grayscale_mask', min_items=1, skip_bad=skip)
+        ds = only_data_errors(deepfashion2, d / 'coco.json', mode='grayscale_mask', min_items=min_items, skip_bad=skip)
         if ds is not None:
             for i in range(len(ds)): only_data_errors(ds.image, i)
 
@@ -106,15 +106,16 @@ ORIG = dict(other_images=[['a.jpg', 'x'], ['b.jpg']], line_image=['sheet.png', '
 
 @FAST
 @given(pattern=st.one_of(mutated(ORIG), json_values), boxes=st.one_of(mutated([[5, 5, 40, 60], [45, 5, 60, 60]]), json_values),
-       skip=st.booleans(), mode=st.sampled_from(['natural_image', 'line_drawing']))
-def test_sheet_readers_only_data_errors(cache, pattern, boxes, skip, mode):
+       skip=st.booleans(), mode=st.sampled_from(['natural_image', 'line_drawing']), views=st.sampled_from(['principal', 'all']))
+def test_sheet_readers_only_data_errors(cache, pattern, boxes, skip, mode, views):
+    "The original Simplicity layout: a mutated pattern file and detections file"
     with tempfile.TemporaryDirectory() as d:
         r = Path(d)
         for sub in ('pattern_images', 'pattern_clean_data', 'line_drawing_detections'): (r / sub).mkdir()
         for n in ('a.jpg', 'b.jpg'): (r / 'pattern_images' / n).write_bytes(_jpeg(64, 64))
         Image.new('RGB', (64, 64), 'white').save(r / 'pattern_images/sheet.png')
         (r / 'pattern_clean_data/p1.json').write_text(_dump(pattern)); (r / 'line_drawing_detections/p1.json').write_text(_dump(boxes))
-        ds = only_data_errors(simplicity, r, mode, skip_bad=skip)
+        ds = only_data_errors(simplicity, r, mode, views=views, skip_bad=skip)
         if ds is not None:
             for i in range(len(ds)): only_data_errors(ds.image, i)
 
@@ -139,12 +140,32 @@ def test_image_reader_only_data_errors(data, ext):
         im = only_data_errors(load_image, p)
         if im is not None: assert im.mode == 'RGB'
 
+@FAST
+@given(sheet=st.one_of(image_bytes(), st.just('blank'), st.just('figures')), skip=st.booleans(),
+       mode=st.sampled_from(['natural_image', 'line_drawing']), views=st.sampled_from(['principal', 'all']))
+def test_plain_sheet_layout_only_data_errors(cache, sheet, skip, mode, views):
+    "The plain Simplicity layout (`<pattern>/photos`, `<pattern>/line_drawings`): any bytes as the sheet, whose figures are found by the detector"
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / 'plain/p1'; (p / 'photos').mkdir(parents=True); (p / 'line_drawings').mkdir()
+        (p / 'photos/a.jpg').write_bytes(_jpeg(64, 64))
+        if sheet in ('blank', 'figures'):
+            s = Image.new('RGB', (120, 80), 'white')
+            if sheet == 'figures':
+                for b in ([10, 10, 40, 70], [70, 10, 100, 70]): ImageDraw.Draw(s).rectangle(b, outline='black', width=3)
+            s.save(p / 'line_drawings/sheet.png')
+        else: (p / 'line_drawings/sheet.png').write_bytes(sheet)
+        ds = only_data_errors(simplicity, p.parent, mode, views=views, skip_bad=skip)
+        if ds is not None:
+            for i in range(len(ds)): only_data_errors(ds.image, i)
+        assert not no_tmp(d, cache)
+
 coord = st.one_of(st.integers(-200, 300), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=2), st.none())
 @FAST
 @given(bbox=st.one_of(st.lists(coord, max_size=5), json_values), seg=st.one_of(st.lists(st.lists(coord, max_size=10), max_size=3), json_values),
-       mode=st.sampled_from(['color_mask_crop', 'color_crop', 'grayscale_mask', 'line_drawing']))
-def test_boxes_and_polygons_only_data_errors(bbox, seg, mode):
-    im = Image.new('RGB', (100, 80), 'red')
+       mode=st.sampled_from(['color_mask_crop', 'color_crop', 'grayscale_mask', 'line_drawing', 'natural_image']),
+       w=st.integers(1, 120), h=st.integers(1, 120))
+def test_boxes_and_polygons_only_data_errors(bbox, seg, mode, w, h):
+    im = Image.new('RGB', (w, h), 'red')
     out = only_data_errors(apply_mode, im, dict(id='i', path='x.jpg', bbox=bbox, segmentation=seg), mode)
     if out is not None: assert out.size[0] > 0 and out.size[1] > 0
 

@@ -141,7 +141,7 @@ def test_two_processes_build_the_same_item_cache(tmp_path):
     assert len({l for _, out, _ in res for l in out.splitlines() if l.startswith('SUM')}) == 1
     assert not leftovers(tmp_path / 'cache')
 
-def test_killed_item_cache_build_is_swept(tmp_path):
+def test_killed_item_cache_build_is_swept(tmp_path, monkeypatch):
     df2, env = _tiny_df2(tmp_path)
     code = ('import os, signal, clothembed.data as d, clothembed.cache as c\n'
             'im = d.ItemSet.image\n'
@@ -153,7 +153,7 @@ def test_killed_item_cache_build_is_swept(tmp_path):
     r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert [p for p in leftovers(tmp_path / 'cache/items') if p.endswith('.tmp.npy')], 'the kill should leave a half-built file'
-    os.environ['CLOTHEMBED_CACHE'] = str(tmp_path / 'cache')
+    monkeypatch.setenv('CLOTHEMBED_CACHE', str(tmp_path / 'cache'))
     from clothembed.data import deepfashion2
     from clothembed.cache import ItemStore
     s = ItemStore(deepfashion2(tmp_path / 'data/deepfashion2', 'train'), 24)

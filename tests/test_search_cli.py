@@ -1,5 +1,5 @@
 "clothembed-search on a small synthetic catalogue: index, query (table, --json, --html, folders), re-index after changes, bad input"
-import json, os, shutil
+import json, shutil
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,18 +11,17 @@ TINY = dict(synth_designs=30, synth_photos=2, size=32, epochs=1, bs=8, extra_des
 @pytest.fixture(scope='module')
 def work(tmp_path_factory):
     d = tmp_path_factory.mktemp('search')
-    old = os.environ.get('CLOTHEMBED_CACHE'); os.environ['CLOTHEMBED_CACHE'] = str(d / 'cache')
-    from clothembed.search import default_checkpoint
-    from clothembed.train import default_data
-    said = []
-    ck = default_checkpoint(quiet=True, log=said.append, **TINY)       # the default model's path, at a tiny size
-    assert len(said) == 1 and 'training the default dual model' in said[0] and ck.exists()
-    assert default_checkpoint(log=said.append, **TINY) == ck and len(said) == 1      # trained once, then reused
-    data = default_data(TINY['synth_designs'], TINY['synth_photos'])
-    cat = d / 'catalogue'; shutil.copytree(data / 'simplicity', cat)                  # a copy the tests may change
-    yield dict(d=d, ck=ck, cat=cat, photos=sorted((data / 'simplicity' / 'validation').glob('*/photos/*.jpg')))
-    if old is None: os.environ.pop('CLOTHEMBED_CACHE', None)
-    else: os.environ['CLOTHEMBED_CACHE'] = old
+    with pytest.MonkeyPatch.context() as mp:                                        # the module's own cache, restored after it
+        mp.setenv('CLOTHEMBED_CACHE', str(d / 'cache'))
+        from clothembed.search import default_checkpoint
+        from clothembed.train import default_data
+        said = []
+        ck = default_checkpoint(quiet=True, log=said.append, **TINY)       # the default model's path, at a tiny size
+        assert len(said) == 1 and 'training the default model' in said[0] and ck.exists()
+        assert default_checkpoint(log=said.append, **TINY) == ck and len(said) == 1      # trained once, then reused
+        data = default_data(TINY['synth_designs'], TINY['synth_photos'])
+        cat = d / 'catalogue'; shutil.copytree(data / 'simplicity', cat)                  # a copy the tests may change
+        yield dict(d=d, ck=ck, cat=cat, photos=sorted((data / 'simplicity' / 'validation').glob('*/photos/*.jpg')))
 
 def run(*args, cwd): return run_python(SEARCH, *args, cwd=cwd)
 

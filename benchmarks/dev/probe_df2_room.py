@@ -1,6 +1,6 @@
 """What in the room behind the real DeepFashion2 pair moves its `color_crop` partner rank.
 
-    python benchmarks/probe_df2_room.py CHECKPOINT [CHECKPOINT ...] [--root SYNTHETIC_SET]
+    python benchmarks/dev/probe_df2_room.py CHECKPOINT [CHECKPOINT ...] [--root SYNTHETIC_SET]
 
 The benchmark's real-photo check (`clothembed.bench.real_checks`) ranks each of the two real photos' partner among the synthetic
 validation photos in `color_crop` mode, where the room around the dress is in the input. This probe embeds the two photos again
@@ -16,7 +16,7 @@ to each real photo than its partner does: what the model takes the real dress fo
 
 The gallery is the synthetic validation set's `color_crop` photos (default: the quick benchmark's, generated once as
 `clothembed-bench` does), embedded by the checkpoint's photo encoder with its own size and squaring. Needs the DeepFashion2 sample
-(../shared/data/deepfashion2_sample or $CLOTHEMBED_DF2_SAMPLE). Seconds per checkpoint on 2 CPU cores.
+($CLOTHEMBED_DATA/deepfashion2_sample or $CLOTHEMBED_DF2_SAMPLE). Seconds per checkpoint on 2 CPU cores.
 """
 import argparse, json, sys, tempfile
 import numpy as np
@@ -25,7 +25,8 @@ from clothembed.bench import SETTINGS, eval_sets, find_df2_sample, partner_ranks
 from clothembed.data import ItemSet, deepfashion2, polygon_mask, crop_box
 from clothembed.cache import ItemStore, checkpoint_resize
 from clothembed.predict import embed
-from clothembed.train import default_data, load_model
+from clothembed.train import default_data
+from clothembed.checkpoint import load_model
 
 REGIONS = dict(left=(0, 0, .25, 1), right=(.75, 0, 1, 1), top=(0, 0, 1, .25), bottom=(0, .75, 1, 1), middle=(.25, .25, .75, .75))
 
@@ -61,7 +62,7 @@ def main():
     ap.add_argument('--root', default=None, help="synthetic set whose validation photos are the gallery (default: the quick benchmark's)")
     a = ap.parse_args()
     df2 = find_df2_sample()
-    if df2 is None: sys.exit('probe_df2_room: the DeepFashion2 sample is absent (../shared/data/deepfashion2_sample or $CLOTHEMBED_DF2_SAMPLE)')
+    if df2 is None: sys.exit('probe_df2_room: the DeepFashion2 sample is absent ($CLOTHEMBED_DATA/deepfashion2_sample or $CLOTHEMBED_DF2_SAMPLE)')
     s = SETTINGS['quick']; root = a.root or default_data(s['designs'], s['photos']); sets, labels = eval_sets(root)
     kinds = [f"{at['category']} ({at['sleeve_length']} sleeves)" if at['sleeve_length'] != 'none' else at['category'] for at in labels['color_crop']['attrs']]
     real = deepfashion2(df2, group_by='pair', mode='color_crop'); vs = variants(real)

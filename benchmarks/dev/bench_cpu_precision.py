@@ -1,6 +1,6 @@
 """Does bf16 autocast or channels-last speed up the default recipe's training step on this CPU?
 
-    python benchmarks/bench_cpu_precision.py [--steps 15] [--size 64] [--bs 64] [--encoder lite0] [--frozen-blocks 3]
+    python benchmarks/dev/bench_cpu_precision.py [--steps 15] [--size 64] [--bs 64] [--encoder lite0] [--frozen-blocks 3]
 
 The default recipe's model (Siamese Lite0, 3 frozen blocks), loss (contrastive) and optimiser (AdamW, as fastai's Adam
 with decoupled weight decay) on random tensors, four ways: fp32, bf16 autocast, channels-last, both. Images/s, the median

@@ -1,13 +1,13 @@
 """The category term (`TrainConfig.category_weight`) on the headline model: held-out synthetic metrics and the real-photo checks per seed.
 
-    python benchmarks/bench_category.py [--weights 0.2] [--seeds 0,1,2] [--steps N] [--size PX] [--out bench_category]
+    python benchmarks/dev/bench_category.py [--weights 0.2] [--seeds 0,1,2] [--steps N] [--size PX] [--out bench_category]
 
 `--steps` trains for N optimiser steps instead of the recipe's (`--weights 0 --steps 768`: the default recipe at three times its steps);
 `--size` trains and evaluates at PX pixels instead of the quick setting's 64 (`--weights 0 --size 128`: the full setting's size).
 
 Trains the benchmark's headline model (quick setting: 64 px, the embedded synthetic data) once per weight and seed, exactly as
 `clothembed-bench --quick --seeds 3` does for weight 0, and prints one row per run. The real-photo checks run where their data is
-(../shared/data/deepfashion2_sample, Debian's dataset-fashion-mnist). About 4 min per run on 2 CPU cores.
+($CLOTHEMBED_DATA/deepfashion2_sample, Debian's dataset-fashion-mnist). About 4 min per run on 2 CPU cores.
 """
 import argparse, json
 from pathlib import Path
