@@ -19,16 +19,17 @@ from .models import create_backbone
 from .train import TrainConfig, train, default_data
 from .trunk import real_photos_set
 from .checkpoint import CheckpointModel, ckpt_file, embed
-from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics
+from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics, knn_exact
 
 # %% auto #0
 __all__ = ['evaluate', 'HEADLINE', 'SYNTHETIC', 'BEFORE', 'HELD_OUT_KINDS', 'QMUL_RECIPE', 'QMUL_FULL', 'FMNIST_PER_CLASS',
-           'RECOLOURINGS', 'REAL_BASELINES', 'SETTINGS', 'eval_sets', 'raw_pixels', 'imagenet_features', 'contenders',
-           'evaluate_run', 'ablation', 'held_out_kinds_folder', 'real_ablation', 'find_qmul', 'qmul_bench',
-           'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks', 'model_real_checks',
-           'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets', 'real_photo_metrics',
-           'real_photo_baselines', 'model_real_photos', 'bench_config', 'train_eval', 'run_bench', 'real_markdown',
-           'real_photo_markdown', 'bench_markdown', 'bench_main', 'bench_cli']
+           'RECOLOURINGS', 'REAL_BASELINES', 'KIND_TO_CATEGORY', 'SETTINGS', 'TARGETS', 'eval_sets', 'raw_pixels',
+           'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'held_out_kinds_folder', 'real_ablation',
+           'find_qmul', 'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks',
+           'model_real_checks', 'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets',
+           'real_photo_metrics', 'real_photo_baselines', 'model_real_photos', 'model_photo_to_pattern',
+           'pattern_gallery', 'photo_to_pattern', 'bench_config', 'train_eval', 'run_bench', 'real_markdown',
+           'real_photo_markdown', 'bench_markdown', 'target_values', 'targets_markdown', 'bench_main', 'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
@@ -114,7 +115,7 @@ def real_ablation(real_photos=None) -> dict:
     from clothembed.trunk import find_real_photos
     rp = find_real_photos(real_photos or 'auto')
     out = {'no real photos': dict(real_photos=None), 'no distillation': dict(distill=0.0), 'WiSE-FT 0.5': dict(wise=0.5),
-           'cut 4 (one more block trained)': dict(cut=4), '2 views per item': dict(trunk_views=2)}
+           'texture augmentation (a fifth of the photos grey, not half)': dict(augment='texture')}
     if rp is not None: out[f"real photos without {', '.join(HELD_OUT_KINDS)}"] = dict(real_photos=str(held_out_kinds_folder(rp)))
     return out
 
@@ -177,9 +178,9 @@ def real_checks(embed_fn, # embed_fn(item_set) -> embeddings: a trained model's 
     return r
 
 def model_real_checks(ck, sets, df2=None, fm=None) -> dict:
-    "`real_checks` of a checkpoint's photo encoder: in its own DeepFashion2 mode, or in every mode for a model trained on other photos"
+    "`real_checks` of a checkpoint's photo encoder: in its own DeepFashion2 mode, or `color_crop` (the photo as shot) for a model trained on other photos"
     cm = CheckpointModel(ck); mode = cm.meta['dset_mode']
-    return real_checks(lambda s: cm.embed(s, 1), sets, df2, fm, [mode] if mode in DF2_MODES else DF2_MODES)
+    return real_checks(lambda s: cm.embed(s, 1), sets, df2, fm, [mode] if mode in DF2_MODES else ['color_crop'])
 
 # %% ../nbs/10_bench.ipynb #1587d9c5
 RECOLOURINGS = {'hue120': 'every hue turned by 120°', 'grey': 'greyscale'}
@@ -232,6 +233,34 @@ def model_real_photos(ck, sets_by_split:dict) -> dict:
     cm = CheckpointModel(ck)
     return {sp: real_photo_metrics(lambda s: cm.embed(s, 1), sets) for sp, sets in sets_by_split.items()}
 
+def model_photo_to_pattern(ck, photos:ItemSet, drawings:ItemSet, categories:list) -> dict:
+    "`photo_to_pattern` of a checkpoint: its photo encoder for the photos, its line-drawing encoder for the drawings"
+    cm = CheckpointModel(ck)
+    return photo_to_pattern(lambda s: cm.embed(s, 1), lambda s: cm.embed(s, cm.which('drawings')), photos, drawings, categories)
+
+def pattern_gallery(sets:dict, labels:dict) -> tuple:
+    "`(drawings, categories)`: the synthetic validation line drawings and each one's garment category (from its design's photos)"
+    cat = {g: a['category'] for g, a in zip(sets['natural_image'].groups, labels['natural_image']['attrs'])}
+    d = sets['line_drawing']
+    return d, [cat[g] for g in d.groups]
+
+# %% ../nbs/10_bench.ipynb #4a8b7174
+KIND_TO_CATEGORY = {'t-shirt': {'tee'}, 'longsleeve': {'tee', 'shirt'}, 'shirt': {'shirt'}, 'dress': {'dress'}, 'skirt': {'skirt'},
+                    'pants': {'trousers'}, 'shorts': {'shorts'}, 'outwear': {'jacket'}}   # clothing_small kinds -> synthetic categories
+
+def photo_to_pattern(embed_photos, # embed_photos(item_set) -> photo embeddings
+                     embed_drawings, # embed_drawings(item_set) -> line-drawing embeddings
+                     photos:ItemSet, # real photos, group `kind:<kind>` (`real_photos_set`)
+                     drawings:ItemSet, # line drawings of synthetic designs
+                     categories:list, # each drawing's garment category
+                     k:int=5) -> dict:
+    "Real photo -> line drawing search by garment kind: share of first results of the photo's kind (`kind_p1`) and of the top `k` (`kind_p5`), over the kinds with patterns"
+    keep = [i for i, g in enumerate(photos.groups) if g.split(':', 1)[1] in KIND_TO_CATEGORY]
+    q = ItemSet([photos.items[i] for i in keep], photos.mode, photos.name + ':patterned')
+    I, _ = knn_exact(embed_photos(q), embed_drawings(drawings), k)
+    ok = np.array([[categories[j] in KIND_TO_CATEGORY[g.split(':', 1)[1]] for j in row] for g, row in zip(q.groups, I)])
+    return dict(kind_p1=float(ok[:, 0].mean()), kind_p5=float(ok.mean()), queries=len(q), drawings=len(drawings))
+
 # %% ../nbs/10_bench.ipynb #d41f27e8
 SETTINGS = dict(quick=dict(designs=240, photos=4, train=dict(size=64), default=dict()),   # train: the synthetic recipe's overrides; default: the default recipe's
                 full=dict(designs=1000, photos=4, train=dict(size=128, frozen_blocks=0, steps=3000), default=dict(trunk_views=4, steps=600)))
@@ -243,6 +272,8 @@ def _mean_std(runs:list) -> dict:
     out = {k: float(np.mean([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
     out['std'] = {k: float(np.std([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
     out['seeds'] = runs; out['attributes'] = runs[0].get('attributes', {})
+    if all('photo_to_pattern' in r for r in runs):
+        out['photo_to_pattern'] = {k: float(np.mean([r['photo_to_pattern'][k] for r in runs])) for k in ('kind_p1', 'kind_p5')}
     if all('real_photos' in r for r in runs):   # mean and std over seeds of each split's and recolouring's P@1 and MAP@R
         rp = runs[0]['real_photos']
         out['real_photos'] = {sp: {v: {k: float(np.mean([r['real_photos'][sp][v][k] for r in runs])) for k in ('precision_at_1', 'map_at_r')} for v in rp[sp]} for sp in rp}
@@ -262,13 +293,15 @@ def train_eval(name:str, cfg:TrainConfig, sets, labels, progress=print, real=Non
     t0 = time.time(); train(cfg, restore=False, quiet=True); secs = time.time() - t0
     r = evaluate_run(ckpt_file(cfg), sets, labels); r['train_seconds'] = round(secs, 1)
     if real and any(v is not None for v in real): r['real'] = model_real_checks(ckpt_file(cfg), sets, *real)
-    if real_photos: r['real_photos'] = model_real_photos(ckpt_file(cfg), real_photos)
+    if real_photos:
+        r['real_photos'] = model_real_photos(ckpt_file(cfg), real_photos)
+        r['photo_to_pattern'] = model_photo_to_pattern(ckpt_file(cfg), real_photos['test']['plain'], *pattern_gallery(sets, labels))
     return r
 
 def _run_id(name, seed): return ''.join(c if c.isalnum() else '_' for c in name)[:60] + f"_s{seed}"
 
 def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only=None, do_qmul:bool=True, seeds:int=1,
-              do_ablation:bool=False, modes:bool=False, do_real:bool=True, progress=print):
+              do_ablation:bool=False, modes:bool=False, do_real:bool=True, progress=print, do_real_ablation:bool=None):
     "Train and evaluate every contender and baseline; write `bench.json` and `bench.md` under `out`"
     s = SETTINGS['quick' if quick else 'full']; out = Path(out); out.mkdir(parents=True, exist_ok=True)
     root = Path(data_root) if data_root else default_data(s['designs'], s['photos'])
@@ -290,7 +323,10 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
     cs = find_clothing_small() if do_real else None
     if do_real and cs is None: progress("real photos by kind: skipped, no $CLOTHEMBED_DATA/clothing_small or $CLOTHEMBED_CLOTHING_SMALL")
     rp = {sp: real_photo_sets(cs, sp) for sp in ('validation', 'test')} if cs is not None else None
-    if rp: progress("real photos by kind: baselines"); res['real_photos'] = real_photo_baselines(rp)
+    if rp:
+        progress("real photos by kind: baselines"); res['real_photos'] = real_photo_baselines(rp)
+        f = lambda s: imagenet_features(s, 224)
+        res['photo_to_pattern'] = {'ImageNet Lite0 224 px': photo_to_pattern(f, f, rp['test']['plain'], *pattern_gallery(sets, labels))}
     run = lambda name, seed: dict(run_id=_run_id(name, seed), data_root=str(root), out=str(out), seed=seed)
     for name, kw in contenders(modes).items():
         if only and name not in only: continue
@@ -300,6 +336,7 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
         for name, kw in ablation().items():
             res['ablation'][name] = train_eval(name, bench_config({**contenders()[SYNTHETIC], **kw}, s, **run(name, 0)), sets, labels, progress)
         if SYNTHETIC in res['models']: res['ablation']['synthetic recipe (all levers)'] = res['models'][SYNTHETIC]['seeds'][0]
+    if do_ablation if do_real_ablation is None else do_real_ablation:
         for name, kw in real_ablation().items():
             res['real_ablation'][name] = train_eval(name, bench_config({**contenders()[HEADLINE], **kw}, s, **run(name, 0)), sets, labels, progress, None, rp)
         if HEADLINE in res['models']: res['real_ablation']['default recipe'] = res['models'][HEADLINE]['seeds'][0]
@@ -357,6 +394,11 @@ def real_photo_markdown(res:dict) -> list:
     kinds = sorted(next(iter(by.values())))
     rows += ['', 'Test P@1 by kind:', '', '| model | ' + ' | '.join(kinds) + ' |', '|' + '---|' * (len(kinds) + 1)]
     rows += [f"| {n} | " + ' | '.join(f"{b.get(k, float('nan')):.2f}" for k in kinds) + ' |' for n, b in by.items()]
+    pp = {**res.get('photo_to_pattern', {}), **{n: m['photo_to_pattern'] for n, m in res['models'].items() if 'photo_to_pattern' in m},
+          **{f"ablation: {n}": r['photo_to_pattern'] for n, r in res.get('real_ablation', {}).items() if 'photo_to_pattern' in r}}
+    if pp:
+        rows += ['', 'A real photo finds its pattern (test photos of kinds the synthetic designs have, against the held-out designs\' line drawings): share of first results, and of the top 5, of the photo\'s kind:', '',
+                 '| model | first result | top 5 |', '|---|---|---|'] + [f"| {n} | {r['kind_p1']:.3f} | {r['kind_p5']:.3f} |" for n, r in pp.items()]
     return rows
 
 def bench_markdown(res:dict) -> str:
@@ -391,6 +433,39 @@ def bench_markdown(res:dict) -> str:
     if res.get('real_photos'): rows += ['', *real_photo_markdown(res)]
     return '\n'.join(rows) + '\n'
 
+# %% ../nbs/10_bench.ipynb #21f2e703
+TARGETS = [('clothing_small test P@1', '>=', 0.85), ('clothing_small test MAP@R', '>=', 0.50), ('hue turned 120°: P@1 drop', '<=', 0.01),
+           ('greyscale: P@1 drop', '<=', 0.02), ('Fashion-MNIST P@1', '>=', 0.80), ('synthetic held-out P@1', '>=', 0.80), ('synthetic held-out MAP@R', '>=', 0.65),
+           ('photo → line drawing R@1', '>=', 0.80), ('line drawing → photo R@1', '>=', 0.80), ('shape bias', '>=', 0.98), ('texture leakage', '<=', 0.01),
+           ('QMUL shoes acc@1', '>=', 0.40), ('QMUL chairs acc@1', '>=', 0.72), ('training the default, s', '<=', 360), ('clothembed-demo from an empty cache, s', '<=', 600),
+           ('embedding, photos/s at 224 px', '>=', 50)]
+
+def target_values(res:dict, cost:dict=None) -> dict:
+    "The measured value of each target (None where not measured)"
+    m = res['models'].get(HEADLINE, {}); rp = m.get('real_photos', {}).get('test', {}); cost = cost or {}
+    fm = [s['real']['fashion_mnist_p1'] for s in m.get('seeds', []) if 'fashion_mnist_p1' in s.get('real', {})]
+    q = res.get('qmul') if isinstance(res.get('qmul'), dict) else {}
+    drop = lambda v: rp['plain']['precision_at_1'] - rp[v]['precision_at_1'] if rp else None
+    return {'clothing_small test P@1': rp.get('plain', {}).get('precision_at_1'), 'clothing_small test MAP@R': rp.get('plain', {}).get('map_at_r'),
+            'hue turned 120°: P@1 drop': drop('hue120'), 'greyscale: P@1 drop': drop('grey'), 'Fashion-MNIST P@1': float(np.mean(fm)) if fm else None,
+            'synthetic held-out P@1': m.get('precision_at_1'), 'synthetic held-out MAP@R': m.get('map_at_r'),
+            'photo → line drawing R@1': m.get('photo_to_drawing_r1'), 'line drawing → photo R@1': m.get('drawing_to_photo_r1'),
+            'shape bias': m.get('shape_bias'), 'texture leakage': m.get('texture_leakage'),
+            'QMUL shoes acc@1': q.get('shoes', {}).get('model', {}).get('recall_at_1'), 'QMUL chairs acc@1': q.get('chairs', {}).get('model', {}).get('recall_at_1'),
+            'training the default, s': cost.get('train_seconds'), 'clothembed-demo from an empty cache, s': cost.get('demo_seconds'),
+            'embedding, photos/s at 224 px': cost.get('embed_photos_per_s_flip')}
+
+def targets_markdown(res:dict, cost:dict=None) -> str:
+    "The targets as a Markdown table: target, measured, met or missed by how much"
+    vals, rows = target_values(res, cost), ['| target | measured | |', '|---|---|---|']
+    for name, op, t in TARGETS:
+        v = vals[name]
+        if v is None: rows.append(f"| {name} {op.replace('>=', '≥').replace('<=', '≤')} {t} | not measured | |"); continue
+        ok = v >= t if op == '>=' else v <= t
+        fmt = (lambda x: f"{x:.0f}") if t >= 10 else (lambda x: f"{x:.3f}")
+        rows.append(f"| {name} {op.replace('>=', '≥').replace('<=', '≤')} {t} | {fmt(v)} | {'met' if ok else 'missed by ' + fmt(abs(v - t))} |")
+    return '\n'.join(rows) + '\n'
+
 # %% ../nbs/10_bench.ipynb #5d47ed6a
 def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minutes)
                out:str='bench', # output folder: bench.json, bench.md, checkpoints
@@ -398,12 +473,17 @@ def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minu
                qmul_root:str=None, # the QMUL folder (default: $CLOTHEMBED_QMUL, else $CLOTHEMBED_DATA/qmul_sbir)
                qmul:bool=True, # run the QMUL part
                seeds:int=1, # repeat the headline model over this many seeds (mean ± std)
-               ablation:bool=False, # also train each lever of the default recipe alone
+               ablation:bool=False, # also the ablations: each lever of the synthetic recipe, and of the default recipe
+               real_ablation:bool=None, # the default recipe's ablation (default: as `ablation`)
                modes:bool=False, # also the Siamese models in color_mask_crop and color_crop
-               real:bool=True): # the real-photo checks (DeepFashion2 pair, Fashion-MNIST) where their data is present
+               real:bool=True, # the real-photo checks (clothing_small, DeepFashion2 pair, Fashion-MNIST) where their data is present
+               only:str=None): # comma-separated contenders to train: default, synthetic, siamese (default: all)
     "Benchmark structure against texture (and QMUL sketch retrieval); writes bench.json and bench.md"
     if seeds < 1: raise ArgumentError(f"seeds must be at least 1 (got {seeds})")
-    res = run_bench(out, quick, data_root, qmul_root, do_qmul=qmul, seeds=seeds, do_ablation=ablation, modes=modes, do_real=real)
+    short = dict(zip(('default', 'synthetic', 'siamese'), contenders()))
+    if only and (bad := [o for o in only.split(',') if o not in short]): raise ArgumentError(f"unknown contender {bad[0]!r}: choose from {', '.join(short)}")
+    res = run_bench(out, quick, data_root, qmul_root, only=[short[o] for o in only.split(',')] if only else None, do_qmul=qmul, seeds=seeds,
+                    do_ablation=ablation, modes=modes, do_real=real, do_real_ablation=real_ablation)
     print(bench_markdown(res)); print(f"wrote {Path(out) / 'bench.json'} and {Path(out) / 'bench.md'}")
 
 def bench_cli(argv=None):

@@ -172,7 +172,7 @@ class TrainConfig:
     schedule:Literal['onecycle', 'step']='onecycle' # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
     lr:float=None # learning rate (default 3e-3 with onecycle, 0.01 with step)
     freeze_encoder_until_it:int=0 # iterations with only the projection trained
-    augment:Literal['none', 'light', 'texture', 'strokes']='texture' # training augmentation: texture adds hue and saturation swings, strokes stroke width
+    augment:Literal['none', 'light', 'texture', 'colour', 'strokes']='texture' # training augmentation: texture adds hue and saturation swings, colour also turns half the photos grey, strokes stroke width
     precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto' # mixed precision on CUDA (auto: bf16)
     device:str=None # cpu, cuda, mps (default: the best there is)
     out:str='.' # folder for ckpt/ and logs/
@@ -230,7 +230,7 @@ class TrainConfig:
     @classmethod
     def paper(cls, **kw): return cls.from_recipe('paper', **kw)
 
-RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0),
+RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0, augment='colour'),
            'synthetic': {},   # clothembed 0.2's default: the whole network (but its first blocks) trained on synthetic images at 64 px
            'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
                          frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),
@@ -326,13 +326,13 @@ class LowRes(PerImage):
         return self.where(F.interpolate(lo, size=(h, w), mode='bilinear', align_corners=False), x)
 
 def batch_augment(kind:str, size:int):
-    "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting), 'texture' (also hue and saturation swings) or 'strokes' (line drawings: also stroke width and larger affine)"
+    "Training-batch augmentation: 'none', 'light' (flip, small affine, lighting), 'texture' (also hue and saturation swings), 'colour' (texture with half the photos grey) or 'strokes' (line drawings: also stroke width and larger affine)"
     if kind == 'none': return []
     if kind == 'strokes':
         return aug_transforms(max_rotate=12, max_zoom=1.2, max_warp=0.15, max_lighting=0.2, p_affine=0.8, pad_mode='border') + [StrokeWidth()]
     tf = aug_transforms(max_rotate=8, max_zoom=1.1, max_warp=0.1, max_lighting=0.3, p_affine=0.6, pad_mode='border')
-    if kind == 'texture': tf += [Hue(max_hue=0.5, p=0.8), Saturation(max_lighting=0.8, p=0.8), Grayscale(0.2), LowRes(0.2)]
-    elif kind != 'light': raise ArgumentError(f"unknown augment {kind!r}: choose none, light, texture or strokes")
+    if kind in ('texture', 'colour'): tf += [Hue(max_hue=0.5, p=0.8), Saturation(max_lighting=0.8, p=0.8), Grayscale(0.5 if kind == 'colour' else 0.2), LowRes(0.2)]
+    elif kind != 'light': raise ArgumentError(f"unknown augment {kind!r}: choose none, light, texture, colour or strokes")
     return tf
 
 def run_sampler(cfg:TrainConfig):

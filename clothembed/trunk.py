@@ -162,12 +162,12 @@ def pca_head(model, # a `SplitEncoder`
     return model
 
 def _sets(cfg, split:str) -> list:
-    "`(item set, domain, augmentation, source)` of a split: the dataset's photos and line drawings (source 0), and in training the real photos (source 1)"
+    "`(item set, domain, augmentation, source)` of a split: the dataset's photos and line drawings (source 0), and in training the real photos (source 1); photos get `cfg.augment`, line drawings `strokes`"
     from clothembed.train import dataset_sets
     a, b = dataset_sets(cfg, split)
-    out = [(a, 0, 'texture', 0)] + ([(b, 1, 'strokes', 0)] if b is not None else [])
+    out = [(a, 0, cfg.augment, 0)] + ([(b, 1, 'strokes', 0)] if b is not None else [])
     rp = find_real_photos(cfg.real_photos) if split == 'train' else None
-    if rp is not None: out.append((real_photos_set(rp, cfg.skip_bad), 0, 'texture', 1))
+    if rp is not None: out.append((real_photos_set(rp, cfg.skip_bad), 0, cfg.augment, 1))
     return out
 
 def feature_rows(cfg, # a `TrainConfig` with `model_type='split'`
