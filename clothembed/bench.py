@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/bench.html.md"""
 
 # %% ../nbs/10_bench.ipynb #84f7e589
 from __future__ import annotations
-import json, os, time
+import json, os, sys, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -28,8 +28,9 @@ __all__ = ['evaluate', 'HEADLINE', 'SYNTHETIC', 'BEFORE', 'HELD_OUT_KINDS', 'QMU
            'find_qmul', 'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks',
            'model_real_checks', 'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets',
            'real_photo_metrics', 'real_photo_baselines', 'model_real_photos', 'model_photo_to_pattern',
-           'pattern_gallery', 'photo_to_pattern', 'bench_config', 'train_eval', 'run_bench', 'real_markdown',
-           'real_photo_markdown', 'bench_markdown', 'target_values', 'targets_markdown', 'bench_main', 'bench_cli']
+           'pattern_gallery', 'photo_to_pattern', 'source_commit', 'bench_config', 'train_eval', 'run_bench',
+           'real_markdown', 'real_photo_markdown', 'bench_markdown', 'target_values', 'targets_markdown', 'bench_main',
+           'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
@@ -282,6 +283,16 @@ def _mean_std(runs:list) -> dict:
             c: float(np.mean([r['real_photos'][sp]['plain']['precision_at_1_by_label'][c] for r in runs])) for c in rp[sp]['plain']['precision_at_1_by_label']}
     return out
 
+def source_commit():
+    "The git commit of the code that runs (with `+` when files differ from it), or None outside a git checkout"
+    import subprocess
+    d = Path(__file__).parent if '__file__' in globals() else Path.cwd()
+    try:
+        c = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=d, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=d, capture_output=True, text=True, timeout=10).stdout.strip()
+        return c.stdout.strip() + ('+' if dirty else '') if c.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError): return None
+
 def bench_config(kw:dict, setting:dict, **run) -> TrainConfig:
     "The `TrainConfig` of a contender: its recipe, the setting's overrides for that recipe, its own overrides, the run's fields"
     kw = dict(kw); recipe = kw.pop('recipe', 'synthetic')
@@ -306,7 +317,8 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
     s = SETTINGS['quick' if quick else 'full']; out = Path(out); out.mkdir(parents=True, exist_ok=True)
     root = Path(data_root) if data_root else default_data(s['designs'], s['photos'])
     sets, labels = eval_sets(root)
-    res = dict(setting='quick' if quick else 'full', data=str(root), train=bench_config(contenders()[HEADLINE], s).asdict(), seeds=seeds,
+    res = dict(command=' '.join([Path(sys.argv[0]).name] + sys.argv[1:]), commit=source_commit(),
+               setting='quick' if quick else 'full', data=str(root), train=bench_config(contenders()[HEADLINE], s).asdict(), seeds=seeds,
                device=str(torch.device('cuda' if torch.cuda.is_available() else 'cpu')),
                eval=dict(photos=len(sets['natural_image']), designs=len(set(labels['natural_image']['design'])), drawings=len(sets['line_drawing'])),
                models={}, baselines={}, ablation={}, real_ablation={}, qmul={})
@@ -383,12 +395,13 @@ def real_photo_markdown(res:dict) -> list:
     if not res.get('real_photos'): return []
     head = ['| model | test P@1 | test MAP@R | test P@1, hue turned 120° | test P@1, greyscale | validation P@1 | validation MAP@R |', '|---|---|---|---|---|---|---|']
     rows = ['Real photos by kind (clothing_small, leave-one-out; recoloured: every query recoloured, against the plain photos):', '', *head]
-    rows += [_rp_row(n, r) for n, r in res['real_photos'].items()]
+    base = {n: {sp: res['real_photos'][sp][n] for sp in res['real_photos']} for n in next(iter(res['real_photos'].values()))}   # split -> name becomes name -> split
+    rows += [_rp_row(n, r) for n, r in base.items()]
     rows += [_rp_row(n + (f" ({len(m['seeds'])} seeds)" if len(m['seeds']) > 1 else ''), m['real_photos'], m.get('real_photos_std') if len(m['seeds']) > 1 else None)
              for n, m in res['models'].items() if 'real_photos' in m]
     if res.get('real_ablation'):
         rows += ['', "The default recipe's ablation (seed 0):", '', *head] + [_rp_row(n, r['real_photos']) for n, r in res['real_ablation'].items() if 'real_photos' in r]
-    by = {n: r['test']['plain']['precision_at_1_by_label'] for n, r in res['real_photos'].items()}
+    by = {n: r['test']['plain']['precision_at_1_by_label'] for n, r in base.items() if 'test' in r}
     by.update({n: m['real_photos']['test']['plain']['precision_at_1_by_label'] for n, m in res['models'].items() if 'real_photos' in m})
     by.update({f"ablation: {n}": r['real_photos']['test']['plain']['precision_at_1_by_label'] for n, r in res.get('real_ablation', {}).items() if 'real_photos' in r})
     kinds = sorted(next(iter(by.values())))

@@ -1,4 +1,4 @@
-"""One command that shows the whole thing: generate the embedded dataset, train a dual photo ↔ line-drawing model and the Siamese `grayscale_mask` baseline, embed, search, run PCA and the metrics, and write `report.html`.
+"""One command that shows the whole thing: generate the embedded dataset, train the default model (photos and line drawings in one space) and the original's Siamese `grayscale_mask` model, embed, search, run PCA, the metrics and the real-photo check, and write `report.html`.
 
 Docs: https://clothembed.github.io/clothembed/demo.html.md"""
 

@@ -21,5 +21,6 @@ D="$ROOT/.gpudata"
 [ -d "$D/deepfashion2_sample" ] && export CLOTHEMBED_DF2_SAMPLE="${CLOTHEMBED_DF2_SAMPLE:-$D/deepfashion2_sample}"
 [ -d "$D/fashion-mnist" ] && export CLOTHEMBED_FASHION_MNIST="${CLOTHEMBED_FASHION_MNIST:-$D/fashion-mnist}"
 [ -d "$D/qmul_sbir" ] && export CLOTHEMBED_QMUL="${CLOTHEMBED_QMUL:-$D/qmul_sbir}"
+[ -d "$D/clothing_small" ] && export CLOTHEMBED_DATA="${CLOTHEMBED_DATA:-$D}"   # the default recipe's real photos and the real-photo benchmark
 export PYTHONUNBUFFERED=1
 exec "$PY" "$ROOT/benchmarks/gpu/run.py" "$@"
