@@ -32,7 +32,7 @@ FULL = dict(encoder='resnext50_32x4d', size=224, bs=200, steps=30, warm=5, desig
             profile=dict(warm=3, batches=10, torch_batches=4, workers=None))
 SMOKE = dict(encoder='resnext50_32x4d', size=32, bs=4, steps=3, warm=1, designs=16, photos=2, epochs=2,
              budgets=dict(ceiling=120, pipeline=300, profile=200, qmul=300, bench=300),   # generous: a shared 2-core CI machine
-             bench_train=dict(size=32, epochs=1, bs=8, extra_designs=8), bench_only=['default recipe: siamese grayscale_mask', 'default recipe: dual photo ↔ line drawing'],
+             bench_train=dict(size=32, epochs=1, bs=8, extra_designs=8), bench_only=['synthetic recipe: siamese grayscale_mask', 'synthetic recipe: dual photo ↔ line drawing'],
              bench_parallel=2, qmul=dict(size=32, epochs=1, bs=16, frozen_blocks=3),
              profile=dict(warm=1, batches=2, torch_batches=1, workers=2))   # on the CPU the fixed path is forced, to prove it
 ORDER = 'ceiling,pipeline,profile,qmul,bench'
