@@ -200,11 +200,10 @@ def recolour(im:Image.Image, how:str) -> Image.Image:
 def recoloured_set(iset:ItemSet, how:str, cache=None) -> ItemSet:
     "`iset`'s photos recoloured, written once as PNG files under `cache_dir()/recoloured`"
     d = Path(cache or cache_dir() / 'recoloured') / f"{iset.signature()}_{how}"
-    if not (d / 'done').exists():
+    if not d.exists():   # `atomic_dir`: the folder appears whole, or not at all
         with atomic_dir(d) as t:
             t.mkdir(parents=True)
             for i in range(len(iset)): recolour(iset.raw(i), how).save(t / f"{i}.png")
-            (t / 'done').touch()
     return ItemSet([dict(it, path=str(d / f"{i}.png")) for i, it in enumerate(iset.items)], iset.mode, f"{iset.name}:{how}")
 
 def real_photo_sets(root, split:str='test') -> dict:
@@ -273,15 +272,14 @@ def _mean_std(runs:list) -> dict:
     out = {k: float(np.mean([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
     out['std'] = {k: float(np.std([r[k] for r in runs])) for k in _SUMMARY if all(k in r for r in runs)}
     out['seeds'] = runs; out['attributes'] = runs[0].get('attributes', {})
-    if all('photo_to_pattern' in r for r in runs):
-        out['photo_to_pattern'] = {k: float(np.mean([r['photo_to_pattern'][k] for r in runs])) for k in ('kind_p1', 'kind_p5')}
-    if all('real_photos' in r for r in runs):   # mean and std over seeds of each split's and recolouring's P@1 and MAP@R
-        rp = runs[0]['real_photos']
-        out['real_photos'] = {sp: {v: {k: float(np.mean([r['real_photos'][sp][v][k] for r in runs])) for k in ('precision_at_1', 'map_at_r')} for v in rp[sp]} for sp in rp}
-        out['real_photos_std'] = {sp: {v: {k: float(np.std([r['real_photos'][sp][v][k] for r in runs])) for k in ('precision_at_1', 'map_at_r')} for v in rp[sp]} for sp in rp}
-        for sp in rp: out['real_photos'][sp]['plain']['precision_at_1_by_label'] = {
-            c: float(np.mean([r['real_photos'][sp]['plain']['precision_at_1_by_label'][c] for r in runs])) for c in rp[sp]['plain']['precision_at_1_by_label']}
+    if all('photo_to_pattern' in r for r in runs): out['photo_to_pattern'] = _over_seeds([r['photo_to_pattern'] for r in runs], np.mean)
+    if all('real_photos' in r for r in runs):   # every split's, recolouring's and kind's figures
+        out['real_photos'], out['real_photos_std'] = (_over_seeds([r['real_photos'] for r in runs], f) for f in (np.mean, np.std))
     return out
+
+def _over_seeds(vals:list, f):
+    "`f` (mean, std) over runs of each number in same-shaped nested dicts"
+    return {k: _over_seeds([v[k] for v in vals], f) for k in vals[0]} if isinstance(vals[0], dict) else float(f(vals))
 
 def source_commit():
     "The git commit of the code that runs (with `+` when files differ from it), or None outside a git checkout"

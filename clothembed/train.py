@@ -198,10 +198,9 @@ class TrainConfig:
         for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq', 'trunk_views') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
             if not isinstance(getattr(self, k), int) or isinstance(getattr(self, k), bool) or getattr(self, k) < 1:
                 raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
-        for k in ('category_weight', 'distill'):
+        for k, hi, what in (('category_weight', math.inf, ', 0 or more'), ('distill', math.inf, ', 0 or more'), ('wise', 1, ' from 0 to 1')):
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf: raise ArgumentError(f"{k} must be a number, 0 or more (got {v!r})")
-        if isinstance(self.wise, bool) or not isinstance(self.wise, (int, float)) or not 0 <= self.wise <= 1: raise ArgumentError(f"wise must be a number from 0 to 1 (got {self.wise!r})")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi or v == math.inf: raise ArgumentError(f"{k} must be a number{what} (got {v!r})")
         if not isinstance(self.cut, int) or isinstance(self.cut, bool) or not 0 <= self.cut <= 6: raise ArgumentError(f"cut must be an integer from 0 to 6 (got {self.cut!r})")
         if self.real_photos == 'auto' and self.model_type != 'split': self.real_photos = None   # 'auto': where a split model trains
         if self.real_photos and self.model_type != 'split': raise ArgumentError("real_photos trains a split model: give model_type split (the default recipe)")

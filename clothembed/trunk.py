@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/trunk.html.md"""
 
 # %% ../nbs/06a_trunk.ipynb #af7ebfc9
 from __future__ import annotations
-import hashlib, json
+import copy, hashlib, json
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -19,7 +19,7 @@ from fastai.torch_core import TensorImage
 from sklearn.decomposition import PCA
 from .core import DataError, ArgumentError, cache_dir, find_data, atomic_path, file_lock, files_stamp
 from .data import ItemSet, image_folder
-from .cache import ItemStore
+from .cache import ItemStore, normalize_int
 from .losses import SumLoss
 
 # %% auto #0
@@ -50,7 +50,6 @@ def _key(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, d
 @torch.no_grad()
 def _views(model, teacher_top, store:ItemStore, views:int, tfms, bs:int, device, progress, seed:int):
     "Trunk feature maps (float16) and teacher pooled features of `views` augmented views of every item (`views=0`: as they are)"
-    from clothembed.cache import normalize_int
     norm = normalize_int(model.stats); torch.manual_seed(seed)
     H, P = [], []
     chunks = [(v, i) for v in range(max(1, views)) for i in range(0, len(store), bs)]
@@ -61,7 +60,14 @@ def _views(model, teacher_top, store:ItemStore, views:int, tfms, bs:int, device,
         h = model.features(x); H.append(h.half().cpu()); P.append(teacher_top(h).float().cpu())
     return torch.cat(H), torch.cat(P)
 
-def cached_views(model, # a `SplitEncoder` (its trunk makes the features)
+def _load_views(f):
+    "`(H, P)` of a cache file, or None (absent, or damaged: removed, to be made again)"
+    if not f.exists(): return None
+    try:
+        with np.load(f, allow_pickle=False) as z: return torch.from_numpy(z['H']), torch.from_numpy(z['P'])
+    except Exception: f.unlink(missing_ok=True); return None
+
+def cached_views(model, # the starting `SplitEncoder`: its trunk makes the features, its (ImageNet) top the distillation targets
                  store:ItemStore, # the items, at the training size
                  views:int=1, # augmented views per item (0: the items as they are, for validation)
                  augment:str='texture', # the `batch_augment` kind: texture for photos, strokes for line drawings
@@ -69,20 +75,15 @@ def cached_views(model, # a `SplitEncoder` (its trunk makes the features)
                  bs:int=64, device=None, progress:bool=True, cache=None) -> tuple:
     "`(H, P)`: trunk feature maps (float16) and the ImageNet model's pooled features of each view, views stacked item-major within each view"
     from clothembed.train import batch_augment
-    from clothembed.models import SplitEncoder
     d = Path(cache or cache_dir() / 'trunk'); d.mkdir(parents=True, exist_ok=True)
     key = _key(store.iset.signature(), files_stamp([it['path'] for it in store.items if it.get('path')]), store.size, store.resize,
                model.config, views, augment if views else None, seed)
     f = d / f"{key}.npz"
-    if f.exists():
-        try:
-            with np.load(f, allow_pickle=False) as z: return torch.from_numpy(z['H']), torch.from_numpy(z['P'])
-        except Exception: f.unlink(missing_ok=True)   # damaged: made again
-    teacher = SplitEncoder(cut=model.config['cut'])   # the ImageNet model, untouched
-    teacher_top = teacher.top.eval().to(device or 'cpu')
-    tfms = Pipeline(batch_augment(augment, store.size), split_idx=0)
-    with file_lock(d / f"{key}.lock"):
-        H, P = _views(model.eval().to(device or 'cpu'), teacher_top, store, views, tfms, bs, device or 'cpu', progress, seed)
+    if (hp := _load_views(f)) is not None: return hp
+    with file_lock(d / f"{key}.lock"):   # a second process waits here, then reads the first one's file
+        if (hp := _load_views(f)) is not None: return hp
+        model = model.eval().to(device or 'cpu')
+        H, P = _views(model, model.top, store, views, Pipeline(batch_augment(augment, store.size), split_idx=0), bs, device or 'cpu', progress, seed)
         with atomic_path(f, '.npz') as t:
             with open(t, 'wb') as fh: np.savez(fh, H=H.numpy(), P=P.numpy())
     return H, P
@@ -202,7 +203,7 @@ def split_learner(cfg, # a `TrainConfig` with `model_type='split'`
     val, Pva = feature_rows(cfg, start, 'validation', progress)
     val.t[:, 2] += len(trn)   # rows of the distillation table: training rows, then validation rows
     pca_head(start, Ptr)
-    if model is None: model = create_model('split', cfg.encoder, cfg.dim, pretrained=False, cut=cfg.cut); model.load_state_dict(start.state_dict())
+    if model is None: model = copy.deepcopy(start)
     dls = DataLoaders(FeatureDL(trn, cfg.bs, cfg.views_per_garment, True, device=dev), FeatureDL(val, cfg.bs, train=False, device=dev), device=dev)
     loss = SumLoss(get_loss(cfg.loss, cfg.temperature, 'all', cfg.category_weight), RelationDistill(torch.cat([Ptr, Pva]), cfg.distill))
     return Learner(dls, model.to(dev), loss_func=loss, opt_func=Adam, splitter=encoder_splitter, metrics=list(metrics), wd=0.01,
