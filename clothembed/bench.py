@@ -16,8 +16,10 @@ from .synth import load_ground_truth
 from .data import ItemSet, dataset_items, deepfashion2, fashion_mnist, FASHION_MNIST, DF2_MODES
 from .cache import ItemStore
 from .models import create_backbone
-from .train import TrainConfig, train, default_data
-from .trunk import real_photos_set
+from .config import TrainConfig
+from .train import train
+from .synth import default_data
+from .data import real_photos_set
 from .checkpoint import CheckpointModel, ckpt_file, embed
 from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics, knn_exact
 
@@ -113,7 +115,7 @@ def held_out_kinds_folder(src, kinds=HELD_OUT_KINDS, out=None) -> Path:
 
 def real_ablation(real_photos=None) -> dict:
     "Name -> overrides of the default recipe: each lever changed alone"
-    from clothembed.trunk import find_real_photos
+    from clothembed.data import find_real_photos
     rp = find_real_photos(real_photos or 'auto')
     out = {'no real photos': dict(real_photos=None), 'no distillation': dict(distill=0.0), 'WiSE-FT 0.5': dict(wise=0.5),
            'texture augmentation (a fifth of the photos grey, not half)': dict(augment='texture')}

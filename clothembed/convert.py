@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from .core import DataError, ArgumentError, read_json, write_json, run_cli
 from .models import TORCHVISION, create_model, torch_load_plain
-from .train import TrainConfig   # the configuration a converted checkpoint records (the paper's recipe)
+from .config import TrainConfig   # the configuration a converted checkpoint records (the paper's recipe)
 from .checkpoint import make_meta, save_checkpoint
 from .predict import save_embedding
 

@@ -14,15 +14,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from fastai.data.transforms import get_files
-from .core import DataError, ArgumentError, read_json, write_json, cache_dir, file_hash, files_stamp
+from .core import DataError, ArgumentError, read_json, write_json, cache_dir, file_hash, files_stamp, find_data
 from .foreground import estimate_foreground, mask_polygons, _mask_bbox
 
 # %% auto #0
 __all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FASHION_MNIST', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_GARMENTS',
            'FOLDER_MODES', 'DATASETS', 'load_image', 'check_polygons', 'check_box', 'polygon_mask', 'crop_box',
            'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
-           'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'DatasetSpec', 'register_dataset',
-           'get_dataset', 'check_mode', 'with_ground_truth', 'dataset_items', 'dataset_sets', 'resolve_dataset']
+           'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'real_photos_set',
+           'find_real_photos', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth',
+           'dataset_items', 'dataset_sets', 'resolve_dataset']
 
 # %% ../nbs/02_data.ipynb #0d843b2a
 def _num(v) -> bool:
@@ -560,6 +561,24 @@ def _folder_annotate(root, items, mode, skip_bad):
         else: out.append(dict(it, **idx[key]))
     if changed: write_json(idx, ip)
     return out, skipped
+
+# %% ../nbs/02_data.ipynb #4bfc3feb
+def real_photos_set(folder, # `<kind>/*.jpg` (a subfolder per garment kind), or loose images (unlabelled)
+                    skip_bad:bool=False): # skip unreadable images
+    "A folder of real photos as an `ItemSet`: group = the kind subfolder, or the photo itself for a loose image"
+    s = image_folder(folder, skip_bad=skip_bad)
+    items = [dict(it, group=f"kind:{Path(it['id']).parts[0]}" if len(Path(it['id']).parts) > 1 else f"photo:{it['id']}") for it in s.items]
+    return ItemSet(items, 'natural_image', f"real:{Path(folder).resolve()}")
+
+def find_real_photos(spec:str=None): # a folder, 'auto' ($CLOTHEMBED_DATA/clothing_small/train) or None
+    "The folder of real photos a run trains on, or None"
+    if not spec: return None
+    if spec == 'auto':
+        p = find_data('clothing_small', 'train')
+        return p / 'train' if p else None
+    p = Path(spec)
+    if not p.is_dir(): raise DataError(f"{p}: real_photos must be a folder of photos (<kind>/*.jpg or loose images)")
+    return p
 
 # %% ../nbs/02_data.ipynb #a15c1942
 @dataclass

@@ -12,7 +12,9 @@ import numpy as np
 import matplotlib; import matplotlib.pyplot as plt
 from .core import write_json, write_text, run_cli
 from .metrics import METRICS
-from .train import TrainConfig, train, default_data
+from .config import TrainConfig
+from .train import train
+from .synth import default_data
 from .checkpoint import CheckpointModel, ckpt_file
 from .predict import nearest_neighbors, pca_analysis, save_embedding
 from .visualize import image_getter, plot_neighbours, plot_pca_strip, plot_embedding_map

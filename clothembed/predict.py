@@ -14,7 +14,7 @@ from .core import DataError, ArgumentError, write_json, read_json, save_npy, run
 from .data import ItemSet, dataset_items, get_dataset, resolve_dataset
 from .metrics import knn
 from .checkpoint import ckpt_path, CheckpointModel, embed, embed_batch   # `embed`, `embed_batch`: importable from here too
-from .train import default_data   # the embedded dataset, when a checkpoint names no data
+from .synth import default_data   # the embedded dataset, when a checkpoint names no data
 
 # %% auto #0
 __all__ = ['OPERATIONS', 'analysis_id', 'save_embedding', 'load_embedding', 'neighbours_json', 'nearest_neighbors',

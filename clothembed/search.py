@@ -17,7 +17,8 @@ from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_js
                              cache_dir, sweep_tmp, cli_parser, call_cli, cli_exit, pick_device, save_npy, file_hash)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, image_files
 from .cache import square, checkpoint_resize, normalize_int
-from .train import TrainConfig, train
+from .config import TrainConfig
+from .train import train
 from .checkpoint import ckpt_file, ckpt_path, CheckpointModel
 from .metrics import knn_exact, import_faiss, ANN_ABOVE, use_ann, ann_spec, build_ann, ann_search
 from .synth import GENERATOR_VERSION

@@ -9,10 +9,8 @@ from __future__ import annotations
 import hashlib, json, math, os, shutil, time
 from functools import partial
 from pathlib import Path
-from typing import Literal
 import numpy as np
 import torch
-from dataclasses import dataclass, fields, asdict as _asdict, replace as _replace
 from fastcore.meta import delegates
 from fastai.learner import Learner
 import fastai.callback.channelslast   # adds Learner.to_channelslast (the CUDA path)
@@ -28,25 +26,26 @@ from fastai.vision.augment import aug_transforms, Hue, Saturation, RandTransform
 from fastai.torch_core import TensorImage
 import torch.nn.functional as F
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, write_text, cache_dir, pick_device,
-                             sweep_tmp, file_lock, atomic_dir,
-                             seed_everything, ensure_writable, run_cli, resolve_annotation)
-from .synth import write_dataset, GENERATOR_VERSION
-from .data import ItemSet, dataset_sets as _dataset_sets, get_dataset, resolve_dataset
+                             sweep_tmp,
+                             seed_everything, ensure_writable, run_cli)
+from .synth import GENERATOR_VERSION, generate_once, default_data
+from .config import TrainConfig, RECIPES
+from .data import ItemSet, dataset_sets as _dataset_sets
 from .cache import ItemStore
 from .loaders import train_dataloaders, get_sampler
 from .checkpoint import (make_meta, ckpt_file, save_checkpoint, read_checkpoint, check_compatible, mend_checkpoint,
                                    restore_opt, bare_model, load_model, checkpoint_meta, sync_sidecar)   # checkpoints: `clothembed.checkpoint`
 from .models import create_model, dual_from_siamese, encoder_splitter, freeze_early
-from .trunk import find_real_photos, split_learner
-from .losses import get_loss, labels_of, LossName
+from .trunk import split_learner
+from .losses import get_loss, labels_of
 from .metrics import cross_domain_recall, retrieval_metrics
 
 # %% auto #0
-__all__ = ['RECIPES', 'retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'CheckpointEveryEpoch', 'CSVLog',
-           'ValidateEvery', 'TrainConfig', 'default_data', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth',
-           'PerImage', 'Grayscale', 'LowRes', 'batch_augment', 'run_sampler', 'build_dls', 'cuda_speedups',
-           'ForeachOptimizer', 'ForeachSGD', 'ForeachAdam', 'foreach_opt_func', 'loader_workers', 'gpu_speedups',
-           'run_callbacks', 'build_learner', 'n_epochs_of', 'train', 'train_main', 'train_cli']
+__all__ = ['retrieval_at_1', 'pair_accuracy', 'FreezeEncoderFor', 'step_schedule', 'CheckpointEveryEpoch', 'CSVLog',
+           'ValidateEvery', 'data_root', 'extra_data', 'dataset_sets', 'StrokeWidth', 'PerImage', 'Grayscale', 'LowRes',
+           'batch_augment', 'run_sampler', 'build_dls', 'cuda_speedups', 'ForeachOptimizer', 'ForeachSGD',
+           'ForeachAdam', 'foreach_opt_func', 'loader_workers', 'gpu_speedups', 'run_callbacks', 'build_learner',
+           'n_epochs_of', 'train', 'train_main', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #b0542f93
 def _unique(preds, targs):
@@ -141,116 +140,7 @@ class ValidateEvery(Callback):
         rec = getattr(self.learn, 'recorder', None)
         if rec is not None and rec.valid_metrics: rec.log += [float('nan')] * (1 + len(rec.metrics))
 
-# %% ../nbs/06_train.ipynb #9fe201e3
-@dataclass
-class TrainConfig:
-    "Everything that defines a training run"
-    run_id:str='model' # name of the run: ckpt/{run_id}.safetensors, logs/{run_id}.csv
-    dataset_name:str='deepfashion' # a registered dataset (deepfashion, simplicity, qmul: `clothembed.data.DATASETS`), or a folder of images
-    dset_mode:str=None # the mode (default: the dataset's; grayscale_mask for deepfashion, natural_image for the others)
-    model_type:Literal['siamese', 'dual', 'split']='siamese' # one encoder for everything, one for photos and one for line drawings, or one on a fixed ImageNet trunk (`clothembed.trunk`)
-    data_root:str=None # data folder (default: the embedded synthetic dataset, generated on first use)
-    encoder:str='lite0' # lite0 (offline ImageNet weights), resnet18/34/50, resnext50_32x4d, or timm:<name>
-    pretrained:bool=True # start from ImageNet weights
-    weights:str=None # a local ImageNet weights file for a torchvision or timm encoder
-    dim:int=256 # embedding size
-    size:int=64 # image size in pixels
-    resize:Literal['squish', 'pad']='squish' # how crops become squares: squished to fill (a garment fills the input whatever hides part of it), or padded (clothembed 0.1)
-    frozen_blocks:int=3 # backbone blocks (after the stem) kept fixed: much faster steps on a CPU
-    epochs:int=None # epochs (default: as many as `steps` takes; given, they win over `steps`)
-    val_freq:int=1 # validate every N epochs (the original's --val_freq)
-    steps:int=256 # optimiser steps in all, when `epochs` is not given: a budget that holds whatever the data's size
-    bs:int=64 # batch size: pairs with the pairs sampler, 2*bs items with pk
-    sampler:Literal['pairs', 'pk']='pk' # P garments x K views per batch, or the paper's pairs
-    views_per_garment:int=4 # K of the pk sampler (for a paired dataset: one line drawing and K-1 photos)
-    hard:Literal['none', 'category', 'texture']='none' # pk batches of garments of one category, or sharing fabrics
-    positive_proportion:float=None # pairs sampler: share of positive pairs (default 0.5; 1 with supcon)
-    hard_negatives:bool=False # pairs sampler: negatives from the same category
-    loss:LossName='supcon+infonce' # the paper's contrastive loss, multi-positive InfoNCE (supcon), cross-domain InfoNCE, or both
-    temperature:float=0.1 # temperature of supcon/infonce
-    category_weight:float=0.0 # weight of a loss term drawing garments of one category together (`CategoryLoss`; needs categories: DeepFashion2's, or the synthetic designs'); 0: off
-    schedule:Literal['onecycle', 'step']='onecycle' # Adam with one-cycle, or the paper's SGD with lr x0.1 every 3 epochs
-    lr:float=None # learning rate (default 3e-3 with onecycle, 0.01 with step)
-    freeze_encoder_until_it:int=0 # iterations with only the projection trained
-    augment:Literal['none', 'light', 'texture', 'colour', 'strokes']='texture' # training augmentation: texture adds hue and saturation swings, colour also turns half the photos grey, strokes stroke width
-    precision:Literal['auto', 'fp32', 'bf16', 'fp16']='auto' # mixed precision on CUDA (auto: bf16)
-    device:str=None # cpu, cuda, mps (default: the best there is)
-    out:str='.' # folder for ckpt/ and logs/
-    qmul_category:str='shoes' # QMUL category: shoes or chairs
-    group_by:Literal['pair_style', 'pair']='pair_style' # DeepFashion2: one garment is pair_id and style (the original), or pair_id alone
-    views:Literal['principal', 'all']='principal' # Simplicity: each pattern's first figure, or every figure of its sheet
-    skip_bad:bool=False # skip unreadable items (counted) instead of stopping
-    seed:int=0 # one seed for everything: data order, augmentation, initialisation
-    tensorboard:bool=False # also log to TensorBoard (pip install tensorboard)
-    synth_designs:int=240 # embedded dataset: designs
-    synth_photos:int=4 # embedded dataset: photos per design
-    extra_designs:int=3000 # fresh synthetic designs added to training on synthetic data (generated once; never its validation designs)
-    real_photos:str=None # split models: a folder of real photos to train on (<kind>/*.jpg, or loose unlabelled images); 'auto': $CLOTHEMBED_DATA/clothing_small/train where present
-    cut:int=5 # split models: blocks of the fixed ImageNet trunk (EfficientNet-Lite0 has 7)
-    trunk_views:int=1 # split models: augmented views of each training item, each cached once through the trunk
-    distill:float=1.0 # split models: weight of the relation-distillation term to the ImageNet model (0: off)
-    wise:float=1.0 # split models: after training, weights = wise x trained + (1 - wise) x starting (WiSE-FT; 1: the trained ones)
-    recipe:str='default' # the recipe these values started from (recorded in checkpoints)
-
-    def __post_init__(self):
-        "Check the values, and fill in the dataset's default mode"
-        if self.epochs is None and self.steps is None: raise ArgumentError('give epochs or steps')
-        for k in ('size', 'bs', 'dim', 'views_per_garment', 'val_freq', 'trunk_views') + tuple(k for k in ('epochs', 'steps') if getattr(self, k) is not None):
-            if not isinstance(getattr(self, k), int) or isinstance(getattr(self, k), bool) or getattr(self, k) < 1:
-                raise ArgumentError(f"{k} must be a positive integer (got {getattr(self, k)!r})")
-        for k, hi, what in (('category_weight', math.inf, ', 0 or more'), ('distill', math.inf, ', 0 or more'), ('wise', 1, ' from 0 to 1')):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi or v == math.inf: raise ArgumentError(f"{k} must be a number{what} (got {v!r})")
-        if not isinstance(self.cut, int) or isinstance(self.cut, bool) or not 0 <= self.cut <= 6: raise ArgumentError(f"cut must be an integer from 0 to 6 (got {self.cut!r})")
-        if self.real_photos == 'auto' and self.model_type != 'split': self.real_photos = None   # 'auto': where a split model trains
-        if self.real_photos and self.model_type != 'split': raise ArgumentError("real_photos trains a split model: give model_type split (the default recipe)")
-        if self.model_type == 'split' and self.encoder != 'lite0': raise ArgumentError(f"a split model is cut from EfficientNet-Lite0: give encoder lite0 (got {self.encoder!r})")
-        if self.real_photos: self.real_photos = str(p) if (p := find_real_photos(self.real_photos)) else None   # 'auto' becomes the folder found, or None
-        for f in fields(self):
-            a = resolve_annotation(f.type, globals())
-            if getattr(a, '__origin__', None) is Literal and getattr(self, f.name) not in a.__args__:
-                raise ArgumentError(f"{f.name} must be one of {', '.join(a.__args__)} (got {getattr(self, f.name)!r})")
-        self.dataset_name, self.data_root = resolve_dataset(self.dataset_name, self.data_root)
-        spec = get_dataset(self.dataset_name)
-        if self.dset_mode is None: self.dset_mode = spec.default_mode
-        spec.check_mode(self.dset_mode)
-
-    def asdict(self) -> dict: return _asdict(self)
-    def replace(self, **kw): return _replace(self, **kw)   # checked again
-    def data_options(self) -> dict:
-        "Options for the dataset readers (each reader takes what it knows)"
-        return dict(group_by=self.group_by, views=self.views, skip_bad=self.skip_bad, category=self.qmul_category)
-
-    @classmethod
-    def from_recipe(cls, recipe:str='default', **kw):
-        "The configuration of a named recipe, with the fields in `kw` overriding it"
-        if recipe not in RECIPES: raise ArgumentError(f"unknown recipe {recipe!r}: choose {', '.join(RECIPES)}")
-        return cls(**{**RECIPES[recipe], **kw, 'recipe': recipe})
-    @classmethod
-    def paper(cls, **kw): return cls.from_recipe('paper', **kw)
-
-RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0, augment='colour'),
-           'synthetic': {},   # clothembed 0.2's default: the whole network (but its first blocks) trained on synthetic images at 64 px
-           'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
-                         frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),
-           'v0.1': dict(epochs=8, sampler='pairs', loss='contrastive', augment='light', extra_designs=0, resize='pad')}   # clothembed 0.1's defaults
-
 # %% ../nbs/06_train.ipynb #40fee74a
-def _generated(p:Path, what:str, **kw) -> Path:
-    "The synthetic dataset at `p`, generated once by `write_dataset(**kw)`; two first runs at once: one generates, the other waits and uses it"
-    if (p / 'ground_truth.json').exists(): return p
-    with file_lock(p.with_name(p.name + '.lock')):
-        if not (p / 'ground_truth.json').exists():
-            print(f"generating {what} in {p} (once)")
-            if p.exists(): shutil.rmtree(p)   # incomplete: not made by this version, which renames a whole folder into place
-            with atomic_dir(p) as t: write_dataset(t, **kw)
-    return p
-
-def default_data(n_designs:int=240, photos:int=4, size:int=128, seed:int=0) -> Path:
-    "The embedded default dataset, generated once into the cache folder"
-    p = cache_dir() / 'synthetic' / f"v{GENERATOR_VERSION}_d{n_designs}_p{photos}_s{size}_seed{seed}"
-    return _generated(p, 'the embedded synthetic dataset', n_designs=n_designs, photos_per_design=photos, size=size, seed=seed)
-
 def data_root(cfg:TrainConfig) -> Path:
     "The run's data folder: `cfg.data_root`, or the embedded dataset"
     return Path(cfg.data_root) if cfg.data_root else default_data(cfg.synth_designs, cfg.synth_photos)
@@ -262,7 +152,7 @@ def extra_data(cfg:TrainConfig) -> Path:
     held = sorted({g['design_id'] for g in read_json(gt)['images'].values() if g['split'] != 'train'})
     key = hashlib.sha1(json.dumps(held).encode()).hexdigest()[:8]
     p = cache_dir() / 'synthetic' / f"extra_v{GENERATOR_VERSION}_d{cfg.extra_designs}_p{cfg.synth_photos}_s128_x{key}"
-    return _generated(p, f"{cfg.extra_designs} extra training designs", n_designs=cfg.extra_designs, photos_per_design=cfg.synth_photos,
+    return generate_once(p, f"{cfg.extra_designs} extra training designs", n_designs=cfg.extra_designs, photos_per_design=cfg.synth_photos,
                       size=128, seed=1, val_frac=0.01, progress=False, exclude=held)
 
 def _tagged(iset, tag):

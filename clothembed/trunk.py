@@ -18,31 +18,13 @@ from fastai.callback.core import Callback
 from fastai.torch_core import TensorImage
 from sklearn.decomposition import PCA
 from .core import DataError, ArgumentError, cache_dir, find_data, atomic_path, file_lock, files_stamp
-from .data import ItemSet, image_folder
+from .data import ItemSet, image_folder, real_photos_set, find_real_photos
 from .cache import ItemStore, normalize_int
 from .losses import SumLoss
 
 # %% auto #0
-__all__ = ['real_photos_set', 'find_real_photos', 'cached_views', 'FeatureRows', 'pk_rows', 'FeatureDL', 'RelationDistill',
-           'FrozenBNStats', 'WiSE', 'pca_head', 'feature_rows', 'split_learner']
-
-# %% ../nbs/06a_trunk.ipynb #4bfc3feb
-def real_photos_set(folder, # `<kind>/*.jpg` (a subfolder per garment kind), or loose images (unlabelled)
-                    skip_bad:bool=False): # skip unreadable images
-    "A folder of real photos as an `ItemSet`: group = the kind subfolder, or the photo itself for a loose image"
-    s = image_folder(folder, skip_bad=skip_bad)
-    items = [dict(it, group=f"kind:{Path(it['id']).parts[0]}" if len(Path(it['id']).parts) > 1 else f"photo:{it['id']}") for it in s.items]
-    return ItemSet(items, 'natural_image', f"real:{Path(folder).resolve()}")
-
-def find_real_photos(spec:str=None): # a folder, 'auto' ($CLOTHEMBED_DATA/clothing_small/train) or None
-    "The folder of real photos a run trains on, or None"
-    if not spec: return None
-    if spec == 'auto':
-        p = find_data('clothing_small', 'train')
-        return p / 'train' if p else None
-    p = Path(spec)
-    if not p.is_dir(): raise DataError(f"{p}: real_photos must be a folder of photos (<kind>/*.jpg or loose images)")
-    return p
+__all__ = ['cached_views', 'FeatureRows', 'pk_rows', 'FeatureDL', 'RelationDistill', 'FrozenBNStats', 'WiSE', 'pca_head',
+           'feature_rows', 'split_learner']
 
 # %% ../nbs/06a_trunk.ipynb #2d22c96a
 def _key(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]

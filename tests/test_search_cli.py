@@ -14,7 +14,7 @@ def work(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:                                        # the module's own cache, restored after it
         mp.setenv('CLOTHEMBED_CACHE', str(d / 'cache'))
         from clothembed.search import default_checkpoint
-        from clothembed.train import default_data
+        from clothembed.synth import default_data
         said = []
         ck = default_checkpoint(quiet=True, log=said.append, **TINY)       # the default model's path, at a tiny size
         assert len(said) == 1 and 'training the default model' in said[0] and ck.exists()

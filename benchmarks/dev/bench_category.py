@@ -12,7 +12,7 @@ Trains the benchmark's headline model (quick setting: 64 px, the embedded synthe
 import argparse, json
 from pathlib import Path
 from clothembed.bench import SETTINGS, HEADLINE, contenders, eval_sets, train_eval, find_df2_sample, find_fashion_mnist
-from clothembed.train import default_data
+from clothembed.synth import default_data
 from clothembed.core import write_json
 
 def main():

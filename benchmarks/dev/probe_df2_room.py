@@ -25,7 +25,7 @@ from clothembed.bench import SETTINGS, eval_sets, find_df2_sample, partner_ranks
 from clothembed.data import ItemSet, deepfashion2, polygon_mask, crop_box
 from clothembed.cache import ItemStore, checkpoint_resize
 from clothembed.predict import embed
-from clothembed.train import default_data
+from clothembed.synth import default_data
 from clothembed.checkpoint import load_model
 
 REGIONS = dict(left=(0, 0, .25, 1), right=(.75, 0, 1, 1), top=(0, 0, 1, .25), bottom=(0, .75, 1, 1), middle=(.25, .25, .75, .75))

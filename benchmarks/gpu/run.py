@@ -261,7 +261,7 @@ def _torch_profile(learn, p, work, rows:int=15):
 
 def _bench_data(s, work):
     "The benchmark's dataset, as `default_data` makes it (1000 designs, 128 px) or tiny for --smoke"
-    from clothembed.train import default_data
+    from clothembed.synth import default_data
     from clothembed.synth import write_dataset
     if s is SMOKE or s.get('smoke'):
         p = Path(work) / 'bench_data'
@@ -290,10 +290,25 @@ def bench_one(s, work, name, dest):
     r['models'][name]['stage_seconds'] = round(time.time() - t1, 1)
     write_json(r, dest)
 
+def _smoke_clothing(work, per_kind:int=3):
+    "--smoke: a few clothing_small photos per kind and split, linked (not copied) under `work`, so the real-photo part runs in seconds"
+    import clothembed.bench as B
+    src = B.find_clothing_small()
+    if src is None: return None
+    dst = Path(work) / 'clothing_small_smoke'; shutil.rmtree(dst, ignore_errors=True)
+    for split in ('train', 'validation', 'test'):
+        for kind in sorted(p for p in (src / split).iterdir() if p.is_dir()):
+            (dst / split / kind.name).mkdir(parents=True)
+            for f in sorted(kind.iterdir())[:per_kind]: (dst / split / kind.name / f.name).symlink_to(f.resolve())
+    return dst
+
 def stage_bench(s, work, res, save):
     "The full benchmark setting: each contender in a process of its own, `bench_parallel` at a time, saved as each finishes"
     import clothembed.bench as B
     t0 = time.time(); root = _bench_data(s, work); res['data'] = str(root); res['data_seconds'] = round(time.time() - t0, 1)
+    if s is SMOKE or s.get('smoke'):   # the 224 px real-photo baselines over the whole of clothing_small take minutes on a CPU
+        cs = _smoke_clothing(work)
+        if cs is not None: os.environ['CLOTHEMBED_CLOTHING_SMALL'] = str(cs); res['clothing_small'] = str(cs)
     if s['bench_train']: B.SETTINGS['full']['train'].update(s['bench_train'])
     names = s['bench_only'] or list(B.contenders())
     n_par = max(1, min(s.get('bench_parallel') or 1, len(names)))
