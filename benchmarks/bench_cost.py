@@ -22,9 +22,10 @@ def main():
     a = ap.parse_args()
     import torch
     from clothembed.core import cache_dir
-    from clothembed.train import TrainConfig, train
+    from clothembed.config import TrainConfig
+    from clothembed.train import train
     from clothembed.checkpoint import CheckpointModel, ckpt_file
-    from clothembed.trunk import real_photos_set
+    from clothembed.data import real_photos_set
     from clothembed.bench import find_clothing_small
     res = dict(threads=torch.get_num_threads(), cpus=os.cpu_count(), torch=torch.__version__)
     with tempfile.TemporaryDirectory() as d:
