@@ -448,6 +448,8 @@ def main(argv=None):
     lines = out / 'stages.jsonl'; lines.unlink(missing_ok=True)
     report = dict(script='benchmarks/gpu/run.py', smoke=a.smoke, started=time.strftime('%Y-%m-%dT%H:%M:%S'), settings=s, stages={},
                   compile=a.compile)
+    try: from clothembed.bench import source_commit; report['commit'] = source_commit() or os.environ.get('CLOTHEMBED_COMMIT')   # a copy without .git: name it
+    except Exception as e: report['commit'] = None
     try: report['environment'] = environment()
     except Exception as e: report['environment'] = dict(error=f"{type(e).__name__}: {e}")
     write_json(report, dest)
