@@ -104,7 +104,7 @@ class TrainConfig:
     @classmethod
     def paper(cls, **kw): return cls.from_recipe('paper', **kw)
 
-RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0, augment='colour'),
+RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0, augment='colour', wise=0.7),
            'synthetic': {},   # clothembed 0.2's default: the whole network (but its first blocks) trained on synthetic images at 64 px
            'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
                          frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),
