@@ -5,7 +5,8 @@
 - training: `clothembed-train`'s default recipe (224 px; the real photos of $CLOTHEMBED_DATA/clothing_small/train where
   present) from an empty trunk-view cache (the synthetic dataset and the item caches as they are), seconds and peak RSS;
 - embedding: photos per second of the trained checkpoint over the clothing_small validation photos at the embedding
-  size, with and without the mirror-image average (`flip`), after one warm-up pass;
+  size, as the checkpoint embeds (the default recipe: without the mirror-image average), and with and without `flip`,
+  after one warm-up pass;
 - with --demo: `clothembed-demo` from an empty cache folder (everything generated and trained), wall seconds.
 
 Run it alone: on 2 cores anything beside it makes the figures worthless.
@@ -27,7 +28,8 @@ def main():
     from clothembed.checkpoint import CheckpointModel, ckpt_file
     from clothembed.data import real_photos_set
     from clothembed.bench import find_clothing_small
-    res = dict(threads=torch.get_num_threads(), cpus=os.cpu_count(), torch=torch.__version__)
+    from clothembed.bench import source_commit
+    res = dict(command=' '.join(['python'] + sys.argv), commit=source_commit(), threads=torch.get_num_threads(), cpus=os.cpu_count(), torch=torch.__version__)
     with tempfile.TemporaryDirectory() as d:
         cfg = TrainConfig.from_recipe('default', run_id='cost', out=d, **({'steps': a.steps} if a.steps else {}))
         res['config'] = dict(size=cfg.size, steps=cfg.steps, bs=cfg.bs, trunk_views=cfg.trunk_views, real_photos=cfg.real_photos)
@@ -37,9 +39,11 @@ def main():
         cs = find_clothing_small()
         if cs is not None:
             cm = CheckpointModel(ckpt_file(cfg)); st = cm.store(real_photos_set(cs / 'validation'))
-            for flip in (False, True):
+            for flip in (None, False, True):   # None: as the checkpoint says (the default recipe: no flip)
                 cm.embed(st, flip=flip)   # warm-up
-                t0 = time.time(); cm.embed(st, flip=flip); res[f"embed_photos_per_s_{'flip' if flip else 'noflip'}"] = round(len(st) / (time.time() - t0), 1)
+                t0 = time.time(); cm.embed(st, flip=flip)
+                res['embed_photos_per_s' + {None: '', False: '_noflip', True: '_flip'}[flip]] = round(len(st) / (time.time() - t0), 1)
+            res['embed_flip_default'] = cm.flip
             res['embed_photos'] = len(st)
     if a.demo:
         with tempfile.TemporaryDirectory() as d:

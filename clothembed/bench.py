@@ -473,7 +473,7 @@ def target_values(res:dict, cost:dict=None) -> dict:
             'shape bias': m.get('shape_bias'), 'texture leakage': m.get('texture_leakage'),
             'QMUL shoes acc@1': q.get('shoes', {}).get('model', {}).get('recall_at_1'), 'QMUL chairs acc@1': q.get('chairs', {}).get('model', {}).get('recall_at_1'),
             'training the default, s': cost.get('train_seconds'), 'clothembed-demo from an empty cache, s': cost.get('demo_seconds'),
-            'embedding, photos/s at 224 px': cost.get('embed_photos_per_s_flip')}
+            'embedding, photos/s at 224 px': cost.get('embed_photos_per_s')}
 
 def targets_markdown(res:dict, cost:dict=None) -> str:
     "The targets as a Markdown table: target, measured, met or missed by how much"

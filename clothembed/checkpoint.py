@@ -203,6 +203,7 @@ class CheckpointModel:
         self.size, self.dim = int(self.meta['size']), int(self.meta.get('dim', 256))
         self.resize = checkpoint_resize(self.meta)
         self.norm = normalize_int(self.model.stats)   # as `item_dataloader` normalises
+        self.flip = bool(self.meta.get('config', {}).get('flip', True))   # the run's choice; checkpoints that predate it flip
     def __repr__(self): return f"CheckpointModel({str(self.path)!r}: {self.meta['model_type']} {self.meta['encoder']}, {self.size} px)"
 
     @property
@@ -215,16 +216,16 @@ class CheckpointModel:
         "The `ItemStore` of `items` at this checkpoint's size and resize mode (a store is returned as it is)"
         return items if isinstance(items, ItemStore) else ItemStore(items, self.size, progress=progress, resize=self.resize, **kw)
 
-    def embed(self, items, which:int=1, bs:int=128, progress:bool=False, flip:bool=True) -> np.ndarray:
-        "Float32 unit embeddings of an `ItemSet` or `ItemStore` with encoder `which`"
-        return embed(self.model, self.store(items, progress), which, bs, self.device, progress, flip)
+    def embed(self, items, which:int=1, bs:int=128, progress:bool=False, flip:bool=None) -> np.ndarray:
+        "Float32 unit embeddings of an `ItemSet` or `ItemStore` with encoder `which` (`flip`: default, as the run says)"
+        return embed(self.model, self.store(items, progress), which, bs, self.device, progress, self.flip if flip is None else flip)
 
     @torch.no_grad()
-    def embed_pixels(self, a:np.ndarray, which:int=1, flip:bool=True) -> np.ndarray:
+    def embed_pixels(self, a:np.ndarray, which:int=1, flip:bool=None) -> np.ndarray:
         "Float32 unit embeddings of uint8 `(n, size, size, 3)` arrays (one batch)"
         if len(a) == 0: return np.zeros((0, self.dim), np.float32)
         x = self.norm(TensorImage(torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).contiguous()))
-        return embed_batch(self.model, x.as_subclass(torch.Tensor).to(self.device), which, flip).cpu().numpy().astype(np.float32)
+        return embed_batch(self.model, x.as_subclass(torch.Tensor).to(self.device), which, self.flip if flip is None else flip).cpu().numpy().astype(np.float32)
 
 def embed_with(ck, # a checkpoint path, or a `CheckpointModel` already loaded
                items, # an `ItemSet` (made square as the checkpoint's training images were) or an `ItemStore`
@@ -232,7 +233,7 @@ def embed_with(ck, # a checkpoint path, or a `CheckpointModel` already loaded
                bs:int=128, # batch size
                device=None, # cpu, cuda, mps (default: the best there is)
                progress:bool=False, # show progress bars
-               flip:bool=True) -> np.ndarray: # average with the mirror image
+               flip:bool=None) -> np.ndarray: # average with the mirror image (default: as the checkpoint's run says)
     "Float32 unit embeddings `(len(items), dim)` of `items` with the checkpoint `ck`"
     cm = ck if isinstance(ck, CheckpointModel) else CheckpointModel(ck, device=device)
     return cm.embed(items, which, bs, progress, flip)

@@ -65,6 +65,7 @@ class TrainConfig:
     trunk_views:int=1 # split models: augmented views of each training item, each cached once through the trunk
     distill:float=1.0 # split models: weight of the relation-distillation term to the ImageNet model (0: off)
     wise:float=1.0 # split models: after training, weights = wise x trained + (1 - wise) x starting (WiSE-FT; 1: the trained ones)
+    flip:bool=True # embed as the mean of the image's and its mirror image's embeddings (recorded in checkpoints; `CheckpointModel` follows it)
     recipe:str='default' # the recipe these values started from (recorded in checkpoints)
 
     def __post_init__(self):
@@ -104,7 +105,7 @@ class TrainConfig:
     @classmethod
     def paper(cls, **kw): return cls.from_recipe('paper', **kw)
 
-RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0, augment='colour', wise=0.7),
+RECIPES = {'default': dict(model_type='split', dataset_name='simplicity', size=224, bs=128, lr=1e-3, steps=150, real_photos='auto', extra_designs=0, augment='colour', wise=0.7, flip=False),
            'synthetic': {},   # clothembed 0.2's default: the whole network (but its first blocks) trained on synthetic images at 64 px
            'paper': dict(encoder='resnext50_32x4d', size=224, bs=200, schedule='step', lr=0.01, freeze_encoder_until_it=1000, epochs=100,
                          frozen_blocks=0, sampler='pairs', loss='contrastive', augment='light', extra_designs=0),

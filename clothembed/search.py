@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/search.html.md"""
 
 # %% ../nbs/09_search.ipynb #3587c812
 from __future__ import annotations
-import argparse, json, os, sys, time, typing
+import argparse, hashlib, json, os, sys, time, typing
 from pathlib import Path
 import numpy as np
 import torch
@@ -24,19 +24,25 @@ from .metrics import knn_exact, import_faiss, ANN_ABOVE, use_ann, ann_spec, buil
 from .synth import GENERATOR_VERSION
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DOMAINS', 'INDEX_FORMAT', 'MAX_UPLOAD_MB', 'COMMANDS', 'default_checkpoint', 'checkpoint_path',
-           'Embedder', 'catalogue_sources', 'source_figures', 'SearchIndex', 'write_index', 'build_index',
-           'query_paths', 'query_input', 'Searcher', 'format_table', 'index_main', 'query_main', 'serve_main',
-           'search_parser', 'search_cli']
+__all__ = ['DEFAULT_MODEL', 'DOMAINS', 'INDEX_FORMAT', 'MAX_UPLOAD_MB', 'COMMANDS', 'default_model_config', 'default_checkpoint',
+           'checkpoint_path', 'Embedder', 'catalogue_sources', 'source_figures', 'SearchIndex', 'write_index',
+           'build_index', 'query_paths', 'query_input', 'Searcher', 'format_table', 'index_main', 'query_main',
+           'serve_main', 'search_parser', 'search_cli']
 
 # %% ../nbs/09_search.ipynb #bd8b9d31
 DEFAULT_MODEL = dict(recipe='default', run_id=f'search_default_g{GENERATOR_VERSION}')   # the default recipe (`clothembed.trunk`)
+
+def default_model_config(**kw) -> TrainConfig: # `TrainConfig` fields that differ from `DEFAULT_MODEL`
+    "The default search model's run; its id is keyed by the configuration, so a changed recipe (a new release, other `kw`) trains a new model"
+    cfg = TrainConfig.from_recipe(DEFAULT_MODEL['recipe'], **{'out': str(cache_dir() / 'models'), **kw})
+    key = hashlib.sha1(json.dumps({k: v for k, v in cfg.asdict().items() if k not in ('run_id', 'out')}, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return cfg if 'run_id' in kw else cfg.replace(run_id=f"{DEFAULT_MODEL['run_id']}_{key}")
 
 def default_checkpoint(quiet:bool=False, # no progress bars while training
                        log=print, # where to say that training starts
                        **kw): # `TrainConfig` fields that differ from `DEFAULT_MODEL` (tests use a tiny model)
     "The default search model's checkpoint, trained on the embedded synthetic data on first use into `cache_dir()/'models'`"
-    cfg = TrainConfig.from_recipe(DEFAULT_MODEL['recipe'], **{'run_id': DEFAULT_MODEL['run_id'], 'out': str(cache_dir() / 'models'), **kw})
+    cfg = default_model_config(**kw)
     p = ckpt_file(cfg); side = p.with_suffix('.json')
     meta = read_json(side) if p.exists() and side.exists() else {}
     done = meta.get('n_epochs') is not None and meta.get('epoch', 0) >= meta['n_epochs']
@@ -75,7 +81,7 @@ class Embedder(CheckpointModel):
         return square(img, self.size, self.resize)
 
     def __call__(self, images, domain:str='photos', bs:int=64) -> np.ndarray:
-        "Unit vectors `(len(images), dim)` of PIL `images` of `domain` (flip-averaged, as `embed`)"
+        "Unit vectors `(len(images), dim)` of PIL `images` of `domain` (flip-averaged where the checkpoint's run says, as `embed`)"
         chunks = [images[i:i + bs] for i in range(0, len(images), bs)]
         out = [self.embed_pixels(np.stack([self.pixels(im) for im in c]), self.which(domain)) for c in chunks]
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
