@@ -17,7 +17,7 @@ def main(nb_path='nbs/10_bench.ipynb'):
     start = next((i for i, c in enumerate(nb.cells) if c.cell_type == 'markdown' and c.source.startswith('## Results')), None)
     if start is None: sys.exit(f"{p}: no '## Results' heading")
     cells = [c for c in nb.cells[start + 1:] if c.cell_type == 'code']
-    run = copy.deepcopy(nb); run.cells = [nbformat.v4.new_code_cell('from clothembed.bench import *\nfrom pathlib import Path')] + copy.deepcopy(cells)
+    run = copy.deepcopy(nb); run.cells = [nbformat.v4.new_code_cell('import numpy as np\nfrom pathlib import Path\nfrom clothembed.bench import *')] + copy.deepcopy(cells)
     NotebookClient(run, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(p.parent)}}).execute()
     for c, r in zip(cells, run.cells[1:]): c.outputs = r.outputs
     nbformat.write(nb, p); print(f"{p}: outputs of {len(cells)} Results cells refreshed")
