@@ -169,7 +169,7 @@ def bare_model(m):
     return m.module if isinstance(m, DDP) else m
 
 # %% ../nbs/05a_checkpoint.ipynb #45b11cfe
-@torch.no_grad()
+@torch.inference_mode()   # no autograd bookkeeping at all: faster than no_grad on a CPU
 def embed_batch(model, xb, which:int=None, flip:bool=True):
     "Unit embeddings of a normalised batch; with `flip`, the mean of the image's and its mirror image's (garments are near-symmetric)"
     def one(x):
@@ -182,9 +182,10 @@ def embed_batch(model, xb, which:int=None, flip:bool=True):
     return e
 
 @torch.no_grad()
-def embed(model, store:ItemStore, which:int=None, bs:int=128, device=None, progress:bool=True, flip:bool=True) -> np.ndarray:
+def embed(model, store:ItemStore, which:int=None, bs:int=None, device=None, progress:bool=True, flip:bool=True) -> np.ndarray:
     "Float32 embeddings `(len(store), dim)` of every item of `store` (averaged with the mirror image when `flip`)"
     dev = pick_device(device); model = model.eval().to(dev)
+    bs = bs or (32 if dev.type == 'cpu' else 128)   # on a CPU small batches stay in cache: Lite0 at 224 px, 2 cores, 79 images/s at 32 against 63 at 128
     dl = item_dataloader(store, bs, model.stats, device=dev)
     out = [embed_batch(model, xb, which, flip).cpu() for (xb,) in (progress_bar(dl, leave=False) if progress else dl)]
     return torch.cat(out).numpy().astype(np.float32)
@@ -216,7 +217,7 @@ class CheckpointModel:
         "The `ItemStore` of `items` at this checkpoint's size and resize mode (a store is returned as it is)"
         return items if isinstance(items, ItemStore) else ItemStore(items, self.size, progress=progress, resize=self.resize, **kw)
 
-    def embed(self, items, which:int=1, bs:int=128, progress:bool=False, flip:bool=None) -> np.ndarray:
+    def embed(self, items, which:int=1, bs:int=None, progress:bool=False, flip:bool=None) -> np.ndarray:
         "Float32 unit embeddings of an `ItemSet` or `ItemStore` with encoder `which` (`flip`: default, as the run says)"
         return embed(self.model, self.store(items, progress), which, bs, self.device, progress, self.flip if flip is None else flip)
 
@@ -230,7 +231,7 @@ class CheckpointModel:
 def embed_with(ck, # a checkpoint path, or a `CheckpointModel` already loaded
                items, # an `ItemSet` (made square as the checkpoint's training images were) or an `ItemStore`
                which:int=1, # the encoder: 1 photos, 2 a dual model's line drawings
-               bs:int=128, # batch size
+               bs:int=None, # batch size (default: 32 on a CPU, 128 on a GPU)
                device=None, # cpu, cuda, mps (default: the best there is)
                progress:bool=False, # show progress bars
                flip:bool=None) -> np.ndarray: # average with the mirror image (default: as the checkpoint's run says)

@@ -91,7 +91,7 @@ def analysis_items(dataset_name:str, mode:str=None, split:str='validation', data
     return dataset_items(dataset_name, root, split, mode, **{**known, **opts})
 
 def gen_embedding(run_id:str, analysis_tag:str='', dataset_name:str=None, dset_mode:str=None, dset_split:str='validation',
-                  principal_encoder:int=1, data_root=None, ckpt_dir='ckpt', preds_dir='preds', bs:int=128, device=None, progress=True):
+                  principal_encoder:int=1, data_root=None, ckpt_dir='ckpt', preds_dir='preds', bs:int=None, device=None, progress=True):
     "Embed a split with the checkpoint of `run_id`; returns the `.npy` path"
     cm = CheckpointModel(ckpt_path(run_id, ckpt_dir), principal_encoder, device); meta = cm.meta
     dataset_name, data_root = resolve_dataset(dataset_name or meta['dataset_name'], data_root)
@@ -149,7 +149,7 @@ def predict_main(operation:str, # gen_embedding, nearest_neighbors, pca, or all 
                  method:Literal['auto', 'exact', 'faiss-flat', 'faiss-ivf']='auto', # neighbour search
                  ckpt_dir:str='ckpt', # folder of checkpoints
                  preds_dir:str='preds', # folder of outputs
-                 bs:int=128, # batch size for embedding
+                 bs:int=None, # batch size for embedding (default: 32 on a CPU, 128 on a GPU)
                  device:str=None, # cpu, cuda, mps (default: the best there is)
                  use_gpu:bool=None, # the original's flag: 0 forces the CPU
                  num_workers:int=None): # accepted for the original's command lines, no effect
