@@ -155,7 +155,7 @@ def predict_main(operation:str, # gen_embedding, nearest_neighbors, pca, or all 
                  num_workers:int=None): # accepted for the original's command lines, no effect
     "Embeddings, nearest neighbours and PCA (the original's predict.py)"
     if operation not in OPERATIONS: raise ArgumentError(f"unknown operation {operation!r}: choose {', '.join(OPERATIONS)}")
-    if k < 1 or bs < 1 or n_components < 1: raise ArgumentError("k, bs and n_components must be positive")
+    if k < 1 or (bs is not None and bs < 1) or n_components < 1: raise ArgumentError("k, bs and n_components must be positive")
     if use_gpu is False and device is None: device = 'cpu'
     if operation in ('gen_embedding', 'all'):
         print(f"wrote {gen_embedding(run_id, analysis_tag, dataset_name, dset_mode, dset_split, principal_encoder, data_root, ckpt_dir, preds_dir, bs, device)}")
