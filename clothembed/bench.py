@@ -24,11 +24,11 @@ from .checkpoint import CheckpointModel, ckpt_file, embed
 from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval_metrics, knn_exact
 
 # %% auto #0
-__all__ = ['evaluate', 'HEADLINE', 'SYNTHETIC', 'BEFORE', 'HELD_OUT_KINDS', 'QMUL_RECIPE', 'QMUL_FULL', 'FMNIST_PER_CLASS',
-           'RECOLOURINGS', 'REAL_BASELINES', 'KIND_TO_CATEGORY', 'SETTINGS', 'TARGETS', 'eval_sets', 'raw_pixels',
-           'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'held_out_kinds_folder', 'real_ablation',
-           'find_qmul', 'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks',
-           'model_real_checks', 'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets',
+__all__ = ['evaluate', 'HEADLINE', 'SYNTHETIC', 'BEFORE', 'HELD_OUT_KINDS', 'HELD_OUT_RUN', 'QMUL_RECIPE', 'QMUL_FULL',
+           'FMNIST_PER_CLASS', 'RECOLOURINGS', 'REAL_BASELINES', 'KIND_TO_CATEGORY', 'SETTINGS', 'TARGETS', 'eval_sets',
+           'raw_pixels', 'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'held_out_kinds_folder',
+           'real_ablation', 'find_qmul', 'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks',
+           'real_checks', 'model_real_checks', 'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets',
            'real_photo_metrics', 'real_photo_baselines', 'model_real_photos', 'model_photo_to_pattern',
            'pattern_gallery', 'photo_to_pattern', 'source_commit', 'bench_config', 'train_eval', 'run_bench',
            'real_markdown', 'real_photo_markdown', 'bench_markdown', 'target_values', 'targets_markdown', 'bench_main',
@@ -102,6 +102,7 @@ def ablation() -> dict:
 
 # %% ../nbs/10_bench.ipynb #9a3fd01c
 HELD_OUT_KINDS = ('hat', 'shorts', 'outwear')   # kinds whose real photos one ablation never trains on
+HELD_OUT_RUN = f"real photos without {', '.join(HELD_OUT_KINDS)}"   # that ablation's name
 
 def held_out_kinds_folder(src, kinds=HELD_OUT_KINDS, out=None) -> Path:
     "A folder of links to the photos of `src` (`<kind>/*.jpg`) but those of `kinds`: real photos to train on without those kinds"
@@ -120,9 +121,8 @@ def real_ablation(real_photos=None) -> dict:
     out = {'no real photos': dict(real_photos=None), 'no distillation': dict(distill=0.0), 'no WiSE-FT (the trained weights alone)': dict(wise=1.0),
            'texture augmentation (a fifth of the photos grey, not half)': dict(augment='texture')}
     if rp is not None:
-        held = f"real photos without {', '.join(HELD_OUT_KINDS)}"
-        out[held] = dict(real_photos=str(held_out_kinds_folder(rp)))
-        out[f"{held}, no WiSE-FT"] = dict(real_photos=str(held_out_kinds_folder(rp)), wise=1.0)
+        held = str(held_out_kinds_folder(rp))
+        out[HELD_OUT_RUN], out[f"{HELD_OUT_RUN}, no WiSE-FT"] = dict(real_photos=held), dict(real_photos=held, wise=1.0)
     return out
 
 # %% ../nbs/10_bench.ipynb #2552b119
@@ -462,7 +462,7 @@ def target_values(res:dict, cost:dict=None) -> dict:
     fm = [s['real']['fashion_mnist_p1'] for s in m.get('seeds', []) if 'fashion_mnist_p1' in s.get('real', {})]
     q = res.get('qmul') if isinstance(res.get('qmul'), dict) else {}
     drop = lambda v: rp['plain']['precision_at_1'] - rp[v]['precision_at_1'] if rp else None
-    held = res.get('real_ablation', {}).get(f"real photos without {', '.join(HELD_OUT_KINDS)}", {}).get('real_photos', {}).get('test')
+    held = res.get('real_ablation', {}).get(HELD_OUT_RUN, {}).get('real_photos', {}).get('test')
     base = res.get('real_photos', {}).get('test', {}).get('ImageNet Lite0 224 px')
     by = lambda r: r['plain']['precision_at_1_by_label']
     unseen = float(np.mean([by(held)[k] - by(base)[k] for k in HELD_OUT_KINDS])) if held and base else None   # mean over the held-out kinds

@@ -16,9 +16,9 @@ from fastcore.script import bool_arg
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'DataError', 'ArgumentError', 'MissingExtra', 'is_user_error', 'error_line', 'tmp_name',
            'atomic_path', 'write_text', 'write_json', 'read_json', 'file_hash', 'save_npy', 'sweep_tmp',
-           'ensure_writable', 'files_stamp', 'file_lock', 'atomic_dir', 'cache_dir', 'find_data', 'pick_device',
-           'seed_everything', 'resolve_annotation', 'CliExit', 'cli_exit', 'CliParser', 'cli_parser', 'call_cli',
-           'run_cli']
+           'ensure_writable', 'value_key', 'files_stamp', 'file_lock', 'atomic_dir', 'cache_dir', 'find_data',
+           'pick_device', 'seed_everything', 'resolve_annotation', 'CliExit', 'cli_exit', 'CliParser', 'cli_parser',
+           'call_cli', 'run_cli']
 
 # %% ../nbs/00_core.ipynb #7dee61f2
 class DataError(ValueError):
@@ -120,6 +120,12 @@ def _alive(pid:int) -> bool:
     except ProcessLookupError: return False
     except PermissionError: return True
     return True
+
+# %% ../nbs/00_core.ipynb #2c00708e
+def value_key(o, # any JSON-able value (others by `str`)
+              n:int=20) -> str: # hex digits kept
+    "A short sha1 of `o` as sorted JSON: equal values give equal keys (cache folders, run ids)"
+    return hashlib.sha1(json.dumps(o, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
 # %% ../nbs/00_core.ipynb #b5a7e002
 def files_stamp(paths) -> str:

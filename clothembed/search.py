@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/search.html.md"""
 
 # %% ../nbs/09_search.ipynb #3587c812
 from __future__ import annotations
-import argparse, hashlib, json, os, sys, time, typing
+import argparse, json, os, sys, time, typing
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,7 +14,7 @@ from fastai.torch_core import TensorImage
 from PIL import Image, ImageDraw
 from fastprogress.fastprogress import progress_bar
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, write_json, write_text, read_json,
-                             cache_dir, sweep_tmp, cli_parser, call_cli, cli_exit, pick_device, save_npy, file_hash)
+                             cache_dir, sweep_tmp, cli_parser, call_cli, cli_exit, pick_device, save_npy, file_hash, value_key)
 from .data import load_image, detect_figures, simplicity, apply_mode, IMAGE_EXTS, image_files
 from .cache import square, checkpoint_resize, normalize_int
 from .config import TrainConfig
@@ -35,7 +35,7 @@ DEFAULT_MODEL = dict(recipe='default', run_id=f'search_default_g{GENERATOR_VERSI
 def default_model_config(**kw) -> TrainConfig: # `TrainConfig` fields that differ from `DEFAULT_MODEL`
     "The default search model's run; its id is keyed by the configuration, so a changed recipe (a new release, other `kw`) trains a new model"
     cfg = TrainConfig.from_recipe(DEFAULT_MODEL['recipe'], **{'out': str(cache_dir() / 'models'), **kw})
-    key = hashlib.sha1(json.dumps({k: v for k, v in cfg.asdict().items() if k not in ('run_id', 'out')}, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    key = value_key({k: v for k, v in cfg.asdict().items() if k not in ('run_id', 'out')}, 8)
     return cfg if 'run_id' in kw else cfg.replace(run_id=f"{DEFAULT_MODEL['run_id']}_{key}")
 
 def default_checkpoint(quiet:bool=False, # no progress bars while training

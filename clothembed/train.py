@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #57db9373
 from __future__ import annotations
-import hashlib, json, math, os, shutil, time
+import json, math, os, shutil, time
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -27,7 +27,7 @@ from fastai.torch_core import TensorImage
 import torch.nn.functional as F
 from .core import (DataError, ArgumentError, MissingExtra, atomic_path, read_json, write_json, write_text, cache_dir, pick_device,
                              sweep_tmp,
-                             seed_everything, ensure_writable, run_cli)
+                             seed_everything, ensure_writable, run_cli, value_key)
 from .synth import GENERATOR_VERSION, generate_once, default_data
 from .config import TrainConfig, RECIPES
 from .data import ItemSet, dataset_sets as _dataset_sets
@@ -150,7 +150,7 @@ def extra_data(cfg:TrainConfig) -> Path:
     gt = data_root(cfg) / 'ground_truth.json'
     if not cfg.extra_designs or not gt.exists(): return None   # real data is trained on as it is
     held = sorted({g['design_id'] for g in read_json(gt)['images'].values() if g['split'] != 'train'})
-    key = hashlib.sha1(json.dumps(held).encode()).hexdigest()[:8]
+    key = value_key(held, 8)
     p = cache_dir() / 'synthetic' / f"extra_v{GENERATOR_VERSION}_d{cfg.extra_designs}_p{cfg.synth_photos}_s128_x{key}"
     return generate_once(p, f"{cfg.extra_designs} extra training designs", n_designs=cfg.extra_designs, photos_per_design=cfg.synth_photos,
                       size=128, seed=1, val_frac=0.01, progress=False, exclude=held)

@@ -6,7 +6,7 @@ Docs: https://clothembed.github.io/clothembed/trunk.html.md"""
 
 # %% ../nbs/06a_trunk.ipynb #af7ebfc9
 from __future__ import annotations
-import copy, hashlib, json
+import copy
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -17,7 +17,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.torch_core import TensorImage
 from sklearn.decomposition import PCA
-from .core import DataError, ArgumentError, cache_dir, find_data, atomic_path, file_lock, files_stamp
+from .core import DataError, ArgumentError, cache_dir, find_data, atomic_path, file_lock, files_stamp, value_key
 from .data import ItemSet, image_folder, real_photos_set, find_real_photos
 from .cache import ItemStore, normalize_int
 from .losses import SumLoss
@@ -27,8 +27,6 @@ __all__ = ['cached_views', 'FeatureRows', 'pk_rows', 'FeatureDL', 'RelationDisti
            'feature_rows', 'split_learner']
 
 # %% ../nbs/06a_trunk.ipynb #2d22c96a
-def _key(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
 @torch.no_grad()
 def _views(model, teacher_top, store:ItemStore, views:int, tfms, bs:int, device, progress, seed:int):
     "Trunk feature maps (float16) and teacher pooled features of `views` augmented views of every item (`views=0`: as they are)"
@@ -58,8 +56,8 @@ def cached_views(model, # the starting `SplitEncoder`: its trunk makes the featu
     "`(H, P)`: trunk feature maps (float16) and the ImageNet model's pooled features of each view, views stacked item-major within each view"
     from clothembed.train import batch_augment
     d = Path(cache or cache_dir() / 'trunk'); d.mkdir(parents=True, exist_ok=True)
-    key = _key(store.iset.signature(), files_stamp([it['path'] for it in store.items if it.get('path')]), store.size, store.resize,
-               model.config, views, augment if views else None, seed)
+    key = value_key((store.iset.signature(), files_stamp([it['path'] for it in store.items if it.get('path')]), store.size, store.resize,
+               model.config, views, augment if views else None, seed))
     f = d / f"{key}.npz"
     if (hp := _load_views(f)) is not None: return hp
     with file_lock(d / f"{key}.lock"):   # a second process waits here, then reads the first one's file
