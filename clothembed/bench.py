@@ -343,7 +343,7 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
         res['photo_to_pattern'] = {'ImageNet Lite0 224 px': photo_to_pattern(f, f, rp['test']['plain'], *pattern_gallery(sets, labels))}
     run = lambda name, seed: dict(run_id=_run_id(name, seed), data_root=str(root), out=str(out), seed=seed)
     for name, kw in contenders(modes).items():
-        if only and name not in only: continue
+        if only is not None and name not in only: continue
         n = seeds if name == HEADLINE else 1
         res['models'][name] = _mean_std([train_eval(name, bench_config(kw, s, **run(name, seed)), sets, labels, progress, real, rp) for seed in range(n)])
     if do_ablation:
@@ -496,12 +496,13 @@ def bench_main(quick:bool=False, # the quick setting (2 CPU cores, about 20 minu
                real_ablation:bool=None, # the default recipe's ablation (default: as `ablation`)
                modes:bool=False, # also the Siamese models in color_mask_crop and color_crop
                real:bool=True, # the real-photo checks (clothing_small, DeepFashion2 pair, Fashion-MNIST) where their data is present
-               only:str=None): # comma-separated contenders to train: default, synthetic, siamese (default: all)
+               only:str=None): # comma-separated contenders to train: default, synthetic, siamese; none: the baselines (and QMUL) alone (default: all)
     "Benchmark structure against texture (and QMUL sketch retrieval); writes bench.json and bench.md"
     if seeds < 1: raise ArgumentError(f"seeds must be at least 1 (got {seeds})")
     short = dict(zip(('default', 'synthetic', 'siamese'), contenders()))
-    if only and (bad := [o for o in only.split(',') if o not in short]): raise ArgumentError(f"unknown contender {bad[0]!r}: choose from {', '.join(short)}")
-    res = run_bench(out, quick, data_root, qmul_root, only=[short[o] for o in only.split(',')] if only else None, do_qmul=qmul, seeds=seeds,
+    names = None if not only else [] if only == 'none' else only.split(',')
+    if names and (bad := [o for o in names if o not in short]): raise ArgumentError(f"unknown contender {bad[0]!r}: choose from {', '.join(short)}, or none")
+    res = run_bench(out, quick, data_root, qmul_root, only=None if names is None else [short[o] for o in names], do_qmul=qmul, seeds=seeds,
                     do_ablation=ablation, modes=modes, do_real=real, do_real_ablation=real_ablation)
     print(bench_markdown(res)); print(f"wrote {Path(out) / 'bench.json'} and {Path(out) / 'bench.md'}")
 

@@ -60,6 +60,15 @@ def test_synth(work):
     assert (work['data'] / 'simplicity').is_dir() and (work['data'] / 'deepfashion2').is_dir()
     fails(run('synth', work['data']), 1)                                  # an output folder that is not empty
 
+def test_bench_baselines_only(work, tmp_path):
+    "`--only none`: the baselines alone, no model trained (QMUL and the real photos off here), bench.json written; an unknown contender is refused"
+    r = run('bench', '--quick', '--only', 'none', '--qmul', 'false', '--real', 'false', '--data-root', work['data'], '--out', tmp_path / 'b', cwd=tmp_path)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    res = json.loads((tmp_path / 'b' / 'bench.json').read_text())
+    assert res['models'] == {} and set(res['baselines']) == {'raw pixels', 'ImageNet Lite0'}, res.keys()
+    assert not (tmp_path / 'b' / 'ckpt').exists()
+    assert "unknown contender 'nope'" in fails(run('bench', '--only', 'default,nope', cwd=tmp_path), 2)
+
 def test_search_index_then_query(work):
     "`index ... && query ...`: both exit 0 (the index command used to exit 1 after its success, printing its summary dict)"
     d, ix = work['d'], work['d'] / 'ix'
