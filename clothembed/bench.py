@@ -16,7 +16,7 @@ from .synth import load_ground_truth
 from .data import ItemSet, dataset_items, deepfashion2, fashion_mnist, FASHION_MNIST, DF2_MODES
 from .cache import ItemStore
 from .models import create_backbone
-from .config import TrainConfig
+from .config import TrainConfig, RECIPES
 from .train import train
 from .synth import default_data
 from .data import real_photos_set
@@ -130,7 +130,8 @@ def find_qmul(root=None):
     "The QMUL folder (`root`, `$CLOTHEMBED_QMUL` or `$CLOTHEMBED_DATA/qmul_sbir`); None if absent"
     return find_data('qmul_sbir', 'shoes_sketch_db_test.mat', root, 'CLOTHEMBED_QMUL')
 
-QMUL_RECIPE = dict(model_type='split', size=224, bs=64, lr=1e-3, steps=150, trunk_views=8, augment='strokes', extra_designs=0, wise=0.7, flip=False)   # the default recipe's way, on QMUL's pairs; every category, every setting
+QMUL_RECIPE = {**{k: v for k, v in RECIPES['default'].items() if k != 'dataset_name'},   # the default recipe on QMUL's pairs, every category, every setting:
+               'real_photos': None, 'bs': 64, 'trunk_views': 8, 'augment': 'strokes'}   # no garment photos, 8 cached views of each (small) set, line drawings' augmentation
 
 def qmul_bench(root, category:str, out, quiet=True, **kw):
     "Train on a QMUL category and report sketch -> photo-edge acc@1 and acc@10 on its test split, with baselines"
