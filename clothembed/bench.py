@@ -352,8 +352,9 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
             res['ablation'][name] = train_eval(name, bench_config({**contenders()[SYNTHETIC], **kw}, s, **run(name, 0)), sets, labels, progress)
         if SYNTHETIC in res['models']: res['ablation']['synthetic recipe (all levers)'] = res['models'][SYNTHETIC]['seeds'][0]
     if do_ablation if do_real_ablation is None else do_real_ablation:
-        for name, kw in real_ablation().items():
-            res['real_ablation'][name] = train_eval(name, bench_config({**contenders()[HEADLINE], **kw}, s, **run(name, 0)), sets, labels, progress, None, rp)
+        for name, kw in real_ablation().items():   # the run without three kinds: as many seeds as the default, for its target is a mean over seeds too
+            runs = [train_eval(name, bench_config({**contenders()[HEADLINE], **kw}, s, **run(name, seed)), sets, labels, progress, None, rp) for seed in range(seeds if name == HELD_OUT_RUN else 1)]
+            res['real_ablation'][name] = _mean_std(runs) if len(runs) > 1 else runs[0]
         if HEADLINE in res['models']: res['real_ablation']['default recipe'] = res['models'][HEADLINE]['seeds'][0]
     q = find_qmul(qmul_root) if do_qmul else None
     if do_qmul and q is None: progress("QMUL: skipped, no $CLOTHEMBED_DATA/qmul_sbir or $CLOTHEMBED_QMUL"); res['qmul'] = 'skipped: data not found'
@@ -393,6 +394,11 @@ def _rp_row(name, r, sd=None):
     g = lambda sp, v, k: '–' if sp not in r else f"{r[sp][v][k]:.3f}" + (f" ± {sd[sp][v][k]:.3f}" if sd else '')
     return f"| {name} | {g('test', 'plain', 'precision_at_1')} | {g('test', 'plain', 'map_at_r')} | {g('test', 'hue120', 'precision_at_1')} | {g('test', 'grey', 'precision_at_1')} | {g('validation', 'plain', 'precision_at_1')} | {g('validation', 'plain', 'map_at_r')} |"
 
+def _seeded_row(name, m):
+    "`_rp_row` of a result; a mean over seeds (`_mean_std`) gets its number of seeds and ± the standard deviations"
+    n = len(m.get('seeds', []))
+    return _rp_row(f"{name} ({n} seeds)", m['real_photos'], m.get('real_photos_std')) if n > 1 else _rp_row(name, m['real_photos'])
+
 def real_photo_markdown(res:dict) -> list:
     "The real-photo benchmark (clothing_small) as Markdown lines: baselines, models (mean ± std over seeds), the default recipe's ablation, P@1 by kind"
     if not res.get('real_photos'): return []
@@ -400,10 +406,10 @@ def real_photo_markdown(res:dict) -> list:
     rows = ['Real photos by kind (clothing_small, leave-one-out; recoloured: every query recoloured, against the plain photos):', '', *head]
     base = {n: {sp: res['real_photos'][sp][n] for sp in res['real_photos']} for n in next(iter(res['real_photos'].values()))}   # split -> name becomes name -> split
     rows += [_rp_row(n, r) for n, r in base.items()]
-    rows += [_rp_row(n + (f" ({len(m['seeds'])} seeds)" if len(m['seeds']) > 1 else ''), m['real_photos'], m.get('real_photos_std') if len(m['seeds']) > 1 else None)
-             for n, m in res['models'].items() if 'real_photos' in m]
+    rows += [_seeded_row(n, m) for n, m in res['models'].items() if 'real_photos' in m]
     if res.get('real_ablation'):
-        rows += ['', "The default recipe's ablation (seed 0):", '', *head] + [_rp_row(n, r['real_photos']) for n, r in res['real_ablation'].items() if 'real_photos' in r]
+        rows += ['', "The default recipe's ablation (seed 0, where no number of seeds is given):", '', *head]
+        rows += [_seeded_row(n, r) for n, r in res['real_ablation'].items() if 'real_photos' in r]
     by = {n: r['test']['plain']['precision_at_1_by_label'] for n, r in base.items() if 'test' in r}
     by.update({n: m['real_photos']['test']['plain']['precision_at_1_by_label'] for n, m in res['models'].items() if 'real_photos' in m})
     by.update({f"ablation: {n}": r['real_photos']['test']['plain']['precision_at_1_by_label'] for n, r in res.get('real_ablation', {}).items() if 'real_photos' in r})
