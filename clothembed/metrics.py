@@ -142,7 +142,7 @@ def retrieval_metrics(X:np.ndarray, # embeddings (n, dim), unit vectors
                       labels, # a label per row
                       ks=(1, 5, 10), # the K of recall@K
                       queries:np.ndarray=None, # the same items embedded otherwise (e.g. recoloured): they search `X`, never finding their own item
-                      by_label:bool=False): # also precision@1 of each label's queries (`precision_at_1_by_label`)
+                      by_label:bool=False): # also precision@1 and MAP@R of each label's queries (`precision_at_1_by_label`, `map_at_r_by_label`)
     "precision@1, recall@K (a same-label item in the top K) and MAP@R (Musgrave et al. 2020), leave-one-out"
     labels = np.asarray(labels)
     order = _ranked(X)[:, :-1] if queries is None else knn_exact(queries, X, len(X), exclude_self=True)[0][:, :-1]
@@ -154,7 +154,10 @@ def retrieval_metrics(X:np.ndarray, # embeddings (n, dim), unit vectors
     for r, n in zip(rel[ok], R[ok]):
         h = r[:n]; maps.append((np.cumsum(h) / np.arange(1, n + 1) * h).sum() / n)
     out['map_at_r'] = float(np.mean(maps)); out['queries'] = int(ok.sum())
-    if by_label: out['precision_at_1_by_label'] = {str(l): float(rel[ok & (labels == l), 0].mean()) for l in sorted(set(labels[ok].tolist()))}
+    if by_label:
+        labs, maps = sorted(set(labels[ok].tolist())), np.array(maps)
+        out['precision_at_1_by_label'] = {str(l): float(rel[ok & (labels == l), 0].mean()) for l in labs}
+        out['map_at_r_by_label'] = {str(l): float(maps[labels[ok] == l].mean()) for l in labs}
     return out
 
 # %% ../nbs/05_metrics.ipynb #c174ac7b

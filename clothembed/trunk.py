@@ -23,8 +23,8 @@ from .cache import ItemStore, normalize_int
 from .losses import SumLoss
 
 # %% auto #0
-__all__ = ['cached_views', 'FeatureRows', 'pk_rows', 'FeatureDL', 'RelationDistill', 'FrozenBNStats', 'WiSE', 'pca_head',
-           'feature_rows', 'split_learner']
+__all__ = ['cached_views', 'FeatureRows', 'pk_rows', 'FeatureDL', 'RelationDistill', 'FrozenBNStats', 'wise_mix', 'WiSE',
+           'pca_head', 'feature_rows', 'split_learner']
 
 # %% ../nbs/06a_trunk.ipynb #2d22c96a
 @torch.no_grad()
@@ -120,15 +120,19 @@ class FrozenBNStats(Callback):
         for m in self.learn.model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
 
+def wise_mix(trained:dict, # a state dict: the trained weights
+             start:dict, # the starting weights (a state dict, or part of one)
+             alpha:float) -> dict: # weight of the trained ones
+    "WiSE-FT's mix of two state dicts: `alpha` × trained + (1 - `alpha`) × start, for each floating-point tensor `start` has; the others as trained"
+    return {k: alpha * v + (1 - alpha) * start[k].to(v.device, v.dtype) if v.is_floating_point() and k in start else v for k, v in trained.items()}
+
 class WiSE(Callback):
-    "Weight-space ensembling: after the last epoch the weights become `alpha` × trained + (1 - `alpha`) × `start`"
+    "Weight-space ensembling: after the last epoch the weights become `wise_mix` of the trained and `start` ones"
     order = 80   # after validation, before `CheckpointEveryEpoch` writes the epoch
     def __init__(self, alpha:float, start:dict): self.alpha, self.start = alpha, start
     def after_epoch(self):
         if self.alpha >= 1 or self.learn.epoch != self.learn.n_epoch - 1: return
-        with torch.no_grad():
-            for k, v in self.learn.model.state_dict().items():
-                if v.is_floating_point() and k in self.start: v.copy_(self.alpha * v + (1 - self.alpha) * self.start[k].to(v.device, v.dtype))
+        with torch.no_grad(): self.learn.model.load_state_dict(wise_mix(self.learn.model.state_dict(), self.start, self.alpha))
 
 # %% ../nbs/06a_trunk.ipynb #a5c355d9
 def pca_head(model, # a `SplitEncoder`

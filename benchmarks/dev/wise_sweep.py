@@ -18,7 +18,7 @@ Read, never the test split:
 `--real-photos DIR --real-photos-held DIR` train on other folders of real photos instead (e.g. the same photos as loose,
 unlabelled images: instance positives only). Writes `{out}/results.jsonl`, one line per run and mix.
 """
-import argparse, json, os, sys
+import argparse, json, sys
 from pathlib import Path
 import numpy as np
 from clothembed.config import TrainConfig
@@ -29,14 +29,14 @@ from clothembed.bench import (real_photo_sets, find_clothing_small, held_out_kin
                               real_photo_metrics, HELD_OUT_KINDS)
 from clothembed.metrics import retrieval_metrics
 from clothembed.synth import default_data
+from clothembed.trunk import wise_mix
 
-def kind_metrics(X, kinds, held):
-    "P@1 and MAP@R of kind, leave-one-out, over all queries and over the `held` ones"
-    S = X @ X.T; np.fill_diagonal(S, -np.inf); order = np.argsort(-S, 1, kind='stable')[:, :-1]
-    rel = kinds[order] == kinds[:, None]; R = rel.sum(1)
-    ap = np.array([(np.cumsum(rel[i, :R[i]]) / np.arange(1, R[i] + 1) * rel[i, :R[i]]).sum() / R[i] for i in range(len(X))])
-    return dict(p1=float(rel[:, 0].mean()), map=float(ap.mean()), held_p1=float(rel[held, 0].mean()), held_map=float(ap[held].mean()),
-                **{f"p1_{k}": float(rel[kinds == k, 0].mean()) for k in HELD_OUT_KINDS})
+def kind_metrics(X, kinds:np.ndarray):
+    "P@1 and MAP@R of kind, leave-one-out, over all queries and over the held-out kinds' (their kinds' figures weighted by count)"
+    m = retrieval_metrics(X, kinds, ks=(1,), by_label=True); n = {k: int((kinds == k).sum()) for k in HELD_OUT_KINDS}
+    held = lambda key: sum(m[key][k] * n[k] for k in HELD_OUT_KINDS) / sum(n.values())
+    return dict(p1=m['precision_at_1'], map=m['map_at_r'], held_p1=held('precision_at_1_by_label'), held_map=held('map_at_r_by_label'),
+                **{f"p1_{k}": m['precision_at_1_by_label'][k] for k in HELD_OUT_KINDS})
 
 def selection_set(cs:Path) -> ItemSet:
     "clothing_small validation, and the training photos of the held-out kinds"
@@ -57,7 +57,7 @@ def mixes(cks, alphas):
     "`(alpha, CheckpointModel)` for each mix of the trained and starting weights"
     T, S = read_checkpoint(cks[0])[0], read_checkpoint(cks[1])[0]; cm = CheckpointModel(cks[0])
     for a in alphas:
-        cm.model.load_state_dict({k: a * T[k] + (1 - a) * S[k] if T[k].is_floating_point() else T[k] for k in T}); yield a, cm
+        cm.model.load_state_dict(wise_mix(T, S, a)); yield a, cm
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -71,11 +71,13 @@ def main():
     ov = {k: json.loads(v) for k, v in (s.split('=', 1) for s in a.set)}
     alphas = [float(x) for x in a.alphas.split(',')]
     val, sel = real_photo_sets(cs, 'validation'), selection_set(cs)
-    kinds = np.array([it['group'].split(':', 1)[1] for it in sel.items]); held = np.isin(kinds, HELD_OUT_KINDS)
+    kinds = np.array([it['group'].split(':', 1)[1] for it in sel.items])
     fm, root = find_fashion_mnist(), default_data(240, 4)
-    log = lambda r: (print(json.dumps(r), flush=True), open(out / 'results.jsonl', 'a').write(json.dumps(r) + '\n'))
+    def log(r):
+        print(json.dumps(r), flush=True)
+        with open(out / 'results.jsonl', 'a') as f: f.write(json.dumps(r) + '\n')
     f = lambda s: imagenet_features(s, 224)
-    log(dict(name='ImageNet Lite0 224 px', selection=kind_metrics(f(sel), kinds, held)))
+    log(dict(name='ImageNet Lite0 224 px', selection=kind_metrics(f(sel), kinds)))
     for seed in map(int, a.seeds.split(',')):
         full = trained_pair(f"{a.name}_full", ov, a.real_photos or str(cs / 'train'), seed, root, out)
         for al, cm in mixes(full, alphas):
@@ -86,6 +88,6 @@ def main():
             log(r)
         part = trained_pair(f"{a.name}_held", ov, a.real_photos_held or str(held_out_kinds_folder(cs / 'train')), seed, root, out)
         for al, cm in mixes(part, alphas):
-            log(dict(name=a.name, runs=f"without {', '.join(HELD_OUT_KINDS)}", seed=seed, wise=al, overrides=ov, selection=kind_metrics(cm.embed(sel, 1), kinds, held)))
+            log(dict(name=a.name, runs=f"without {', '.join(HELD_OUT_KINDS)}", seed=seed, wise=al, overrides=ov, selection=kind_metrics(cm.embed(sel, 1), kinds)))
 
 if __name__ == '__main__': main()
