@@ -27,12 +27,12 @@ from .metrics import METRICS, evaluate_embedding, cross_domain_recall, retrieval
 __all__ = ['evaluate', 'HEADLINE', 'SYNTHETIC', 'BEFORE', 'HELD_OUT_KINDS', 'HELD_OUT_RUN', 'QMUL_RECIPE', 'FMNIST_PER_CLASS',
            'RECOLOURINGS', 'REAL_BASELINES', 'KIND_TO_CATEGORY', 'SETTINGS', 'TARGETS', 'eval_sets', 'raw_pixels',
            'imagenet_features', 'contenders', 'evaluate_run', 'ablation', 'held_out_kinds_folder', 'real_ablation',
-           'find_qmul', 'qmul_bench', 'find_df2_sample', 'find_fashion_mnist', 'partner_ranks', 'real_checks',
-           'model_real_checks', 'find_clothing_small', 'recolour', 'recoloured_set', 'real_photo_sets',
-           'real_photo_metrics', 'real_photo_baselines', 'model_real_photos', 'model_photo_to_pattern',
-           'pattern_gallery', 'photo_to_pattern', 'source_commit', 'bench_config', 'train_eval', 'run_bench',
-           'real_markdown', 'real_photo_markdown', 'bench_markdown', 'unseen_kinds_gap', 'target_values',
-           'targets_markdown', 'bench_main', 'bench_cli']
+           'find_qmul', 'qmul_bench', 'qmul_scores', 'qmul_seeds', 'find_df2_sample', 'find_fashion_mnist',
+           'partner_ranks', 'real_checks', 'model_real_checks', 'find_clothing_small', 'recolour', 'recoloured_set',
+           'real_photo_sets', 'real_photo_metrics', 'real_photo_baselines', 'model_real_photos',
+           'model_photo_to_pattern', 'pattern_gallery', 'photo_to_pattern', 'source_commit', 'bench_config',
+           'train_eval', 'run_bench', 'real_markdown', 'real_photo_markdown', 'bench_markdown', 'unseen_kinds_gap',
+           'target_values', 'targets_markdown', 'bench_main', 'bench_cli']
 
 # %% ../nbs/10_bench.ipynb #99034ffd
 def eval_sets(root, split:str='validation'):
@@ -133,17 +133,30 @@ def find_qmul(root=None):
 QMUL_RECIPE = {**{k: v for k, v in RECIPES['default'].items() if k != 'dataset_name'},   # the default recipe on QMUL's pairs, every category, every setting:
                'real_photos': None, 'bs': 64, 'trunk_views': 8, 'augment': 'strokes'}   # no garment photos, 8 cached views of each (small) set, line drawings' augmentation
 
-def qmul_bench(root, category:str, out, quiet=True, **kw):
-    "Train on a QMUL category and report sketch -> photo-edge acc@1 and acc@10 on its test split, with baselines"
-    cfg = TrainConfig(**{**dict(run_id=f"qmul_{category}", dataset_name='qmul', dset_mode='natural_image', model_type='dual', data_root=str(root),
-                                qmul_category=category, out=str(out)), **kw})
+def qmul_bench(root, category:str, out, split:str='test', seed:int=0, quiet=True, **kw):
+    "Train on a QMUL category, then report sketch -> photo-edge acc@1 and acc@10 on `split`, with baselines; for validation, training holds its pairs out"
+    tune = split == 'validation'
+    cfg = TrainConfig(**{**dict(run_id=_run_id(f"qmul_{category}" + '_tune' * tune, seed), dataset_name='qmul', dset_mode='natural_image', model_type='dual',
+                                data_root=str(root), qmul_category=category, qmul_hold_out=tune, seed=seed, out=str(out)), **kw})
     t0 = time.time(); train(cfg, restore=False, quiet=quiet); secs = time.time() - t0
-    cm = CheckpointModel(ckpt_file(cfg))
-    sk, ed = (dataset_items('qmul', root, 'test', m, category=category) for m in ('line_drawing', 'natural_image'))
+    res = qmul_scores(CheckpointModel(ckpt_file(cfg)), root, category, split, cfg.size)
+    return dict(category=category, split=split, test_pairs=res.pop('pairs'), train_seconds=round(secs, 1), checkpoint=str(ckpt_file(cfg)),
+                config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
+
+def qmul_scores(cm, root, category:str, split:str='test', size:int=224) -> dict:
+    "Sketch -> photo-edge acc@1 and acc@10 on a QMUL split: of the model `cm` (a `CheckpointModel`), raw pixels and ImageNet Lite0 at `size`"
+    sk, ed = (dataset_items('qmul', root, split, m, category=category) for m in ('line_drawing', 'natural_image'))
     acc = lambda Xs, Xe: cross_domain_recall(Xs, sk.groups, Xe, ed.groups, ks=(1, 10))
-    res = dict(model=acc(cm.embed(sk, 2), cm.embed(ed, 1)),
-               raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, cfg.size), imagenet_features(ed, cfg.size)))
-    return dict(category=category, test_pairs=len(sk), train_seconds=round(secs, 1), config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
+    return dict(pairs=len(sk), model=acc(cm.embed(sk, 2), cm.embed(ed, 1)),
+                raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, size), imagenet_features(ed, size)))
+
+def qmul_seeds(root, category:str, out, seeds:int=1, **kw) -> dict:
+    "`qmul_bench` over `seeds` seeds: the first seed's result with the model's mean (and `model_std`, `seeds`) where there are several"
+    runs = [qmul_bench(root, category, out, seed=s, **kw) for s in range(seeds)]
+    if seeds == 1: return runs[0]
+    ms = [r['model'] for r in runs]
+    return {**runs[0], 'model': _over_seeds(ms, np.mean), 'model_std': _over_seeds(ms, np.std), 'seeds': ms,
+            'train_seconds': round(float(np.mean([r['train_seconds'] for r in runs])), 1)}
 
 # %% ../nbs/10_bench.ipynb #8970b7b6
 def find_df2_sample(root=None):
@@ -360,7 +373,7 @@ def run_bench(out='bench', quick:bool=True, data_root=None, qmul_root=None, only
     if do_qmul and q is None: progress("QMUL: skipped, no $CLOTHEMBED_DATA/qmul_sbir or $CLOTHEMBED_QMUL"); res['qmul'] = 'skipped: data not found'
     elif q is not None:
         for c in ('shoes', 'chairs'):
-            progress(f"QMUL {c}"); res['qmul'][c] = qmul_bench(q, c, out, **QMUL_RECIPE)
+            progress(f"QMUL {c}"); res['qmul'][c] = qmul_seeds(q, c, out, seeds, **QMUL_RECIPE)
     res['total_seconds'] = round(time.time() - t0, 1)
     write_json(res, out / 'bench.json', indent=1); write_text(bench_markdown(res), out / 'bench.md')
     return res
@@ -448,7 +461,8 @@ def bench_markdown(res:dict) -> str:
                  '| category | test pairs | ours acc@1 | ours acc@10 | raw pixels acc@1 | ImageNet Lite0 acc@1 | Yu et al. 2016 acc@1 | train s |', '|---|---|---|---|---|---|---|---|']
         pub = dict(shoes=0.391, chairs=0.691)
         for c, q in res['qmul'].items():
-            rows.append(f"| {c} | {q['test_pairs']} | {f(q['model']['recall_at_1'])} | {f(q['model']['recall_at_10'])} | {f(q['raw_pixels']['recall_at_1'])} | "
+            ours = lambda k: f(q['model'][k]) + (f" ± {q['model_std'][k]:.3f} ({len(q['seeds'])} seeds)" if 'model_std' in q else '')
+            rows.append(f"| {c} | {q['test_pairs']} | {ours('recall_at_1')} | {ours('recall_at_10')} | {f(q['raw_pixels']['recall_at_1'])} | "
                         f"{f(q['imagenet_lite0']['recall_at_1'])} | {pub.get(c, float('nan')):.3f} | {q['train_seconds']} |")
     elif res.get('qmul'): rows += ['', f"QMUL: {res['qmul']}"]
     if res.get('real'): rows += ['', *real_markdown(res)]

@@ -52,6 +52,7 @@ class TrainConfig:
     device:str=None # cpu, cuda, mps (default: the best there is)
     out:str='.' # folder for ckpt/ and logs/
     qmul_category:str='shoes' # QMUL category: shoes or chairs
+    qmul_hold_out:bool=False # QMUL: train without its validation pairs (every 5th training pair), to choose a recipe on them
     group_by:Literal['pair_style', 'pair']='pair_style' # DeepFashion2: one garment is pair_id and style (the original), or pair_id alone
     views:Literal['principal', 'all']='principal' # Simplicity: each pattern's first figure, or every figure of its sheet
     skip_bad:bool=False # skip unreadable items (counted) instead of stopping
@@ -95,7 +96,7 @@ class TrainConfig:
     def replace(self, **kw): return _replace(self, **kw)   # checked again
     def data_options(self) -> dict:
         "Options for the dataset readers (each reader takes what it knows)"
-        return dict(group_by=self.group_by, views=self.views, skip_bad=self.skip_bad, category=self.qmul_category)
+        return dict(group_by=self.group_by, views=self.views, skip_bad=self.skip_bad, category=self.qmul_category, hold_out=self.qmul_hold_out)
 
     @classmethod
     def from_recipe(cls, recipe:str='default', **kw):

@@ -18,10 +18,10 @@ from .core import DataError, ArgumentError, read_json, write_json, cache_dir, fi
 from .foreground import estimate_foreground, mask_polygons, _mask_bbox
 
 # %% auto #0
-__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'FASHION_MNIST', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_GARMENTS',
-           'FOLDER_MODES', 'DATASETS', 'load_image', 'check_polygons', 'check_box', 'polygon_mask', 'crop_box',
-           'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures', 'image_files',
-           'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'real_photos_set',
+__all__ = ['DF2_MODES', 'PAIRED_MODES', 'IMAGE_EXTS', 'QMUL_VALIDATION_EVERY', 'FASHION_MNIST', 'FASHION_MNIST_CLASSES',
+           'FASHION_MNIST_GARMENTS', 'FOLDER_MODES', 'DATASETS', 'load_image', 'check_polygons', 'check_box',
+           'polygon_mask', 'crop_box', 'apply_mode', 'ItemSet', 'duplicates_index', 'deepfashion2', 'detect_figures',
+           'image_files', 'write_detections', 'simplicity', 'qmul', 'fashion_mnist', 'image_folder', 'real_photos_set',
            'find_real_photos', 'DatasetSpec', 'register_dataset', 'get_dataset', 'check_mode', 'with_ground_truth',
            'dataset_items', 'dataset_sets', 'resolve_dataset']
 
@@ -465,20 +465,27 @@ def simplicity(root, # a Simplicity tree, original or plain layout (for the synt
     return ItemSet(items, mode, f"simplicity:{root}", skipped=skipped)
 
 # %% ../nbs/02_data.ipynb #d962e986
-def qmul(root, # folder with `{category}_{sketch,edge}_db_{split}.mat`
+QMUL_VALIDATION_EVERY = 5   # QMUL has no validation split: every 5th training pair is one
+
+def qmul(root, # folder with `{category}_{sketch,edge}_db_{train,test}.mat`
          category:str='shoes', # shoes or chairs
-         split:str='train', # train or test
-         mode:str='line_drawing'): # line_drawing (sketches) or natural_image (edge maps of the photos)
+         split:str='train', # train, validation (every `QMUL_VALIDATION_EVERY`-th training pair) or test
+         mode:str='line_drawing', # line_drawing (sketches) or natural_image (edge maps of the photos)
+         hold_out:bool=False): # train without the validation pairs (to choose a recipe on them); off: every training pair, as published
     "A QMUL fine-grained SBIR split as an `ItemSet` held in memory"
     _check_mode('qmul', mode, PAIRED_MODES)
+    if split not in ('train', 'validation', 'test'): raise DataError(f"qmul: unknown split {split!r} (train, validation or test)")
     from scipy.io import loadmat
-    f = Path(root) / f"{category}_{'sketch' if mode == 'line_drawing' else 'edge'}_db_{split}.mat"
+    part = 'test' if split == 'test' else 'train'
+    f = Path(root) / f"{category}_{'sketch' if mode == 'line_drawing' else 'edge'}_db_{part}.mat"
     if not f.exists(): raise DataError(f"{f}: file not found")
     try: a = loadmat(f)['data']
     except Exception as e: raise DataError(f"{f}: cannot read MATLAB data ({e})") from None
     kind = 'sketch' if mode == 'line_drawing' else 'edge'
-    items = [dict(id=f"{category}_{split}_{kind}_{i:04d}", array=i, group=str(i), category=category)
-             for i in range(len(a))]
+    val = lambda i: i % QMUL_VALIDATION_EVERY == QMUL_VALIDATION_EVERY - 1
+    keep = {'validation': val, 'train': (lambda i: not val(i)) if hold_out else (lambda i: True)}.get(split, lambda i: True)
+    items = [dict(id=f"{category}_{part}_{kind}_{i:04d}", array=i, group=str(i), category=category)
+             for i in range(len(a)) if keep(i)]
     return ItemSet(items, 'natural_image', f"qmul:{f.resolve()}", arrays=a)
 
 FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')   # Debian's dataset-fashion-mnist (MIT licence)
@@ -669,9 +676,8 @@ register_dataset(DatasetSpec('simplicity', lambda root, split, mode, views='prin
                                  simplicity(_sub(root, split), mode, views=views, skip_bad=skip_bad),
                              PAIRED_MODES, 'natural_image', drawing_mode='line_drawing', subdir='simplicity',
                              doc='sewing patterns: photos and line-drawing sheets'))
-register_dataset(DatasetSpec('qmul', lambda root, split, mode, category='shoes', **_: qmul(root, category, split, mode),
-                             PAIRED_MODES, 'natural_image', drawing_mode='line_drawing',
-                             splits={'train': 'train', 'validation': 'test', 'test': 'test'},
+register_dataset(DatasetSpec('qmul', lambda root, split, mode, category='shoes', hold_out=False, **_: qmul(root, category, split, mode, hold_out),
+                             PAIRED_MODES, 'natural_image', drawing_mode='line_drawing', splits={s: s for s in ('train', 'validation', 'test')},
                              doc='QMUL fine-grained sketches (line_drawing) and photo edge maps (natural_image)'))
 register_dataset(DatasetSpec('fashion_mnist', lambda root, split, mode, **_: fashion_mnist(root, split),
                              ('natural_image',), 'natural_image',
