@@ -131,7 +131,8 @@ def find_qmul(root=None):
     return find_data('qmul_sbir', 'shoes_sketch_db_test.mat', root, 'CLOTHEMBED_QMUL')
 
 QMUL_RECIPE = {**{k: v for k, v in RECIPES['default'].items() if k != 'dataset_name'},   # the default recipe on QMUL's pairs, every category, every setting:
-               'real_photos': None, 'bs': 64, 'trunk_views': 8, 'augment': 'strokes'}   # no garment photos, 8 cached views of each (small) set, line drawings' augmentation
+               'real_photos': None, 'bs': 64, 'trunk_views': 8, 'augment': 'strokes',   # no garment photos, 8 cached views of each (small) set, line drawings' augmentation,
+               'steps': 300, 'wise': 1.0}   # and, chosen on QMUL's validation pairs (benchmarks/dev/qmul_sweep.py), twice the steps and the trained weights alone
 
 def qmul_bench(root, category:str, out, split:str='test', seed:int=0, quiet=True, **kw):
     "Train on a QMUL category, then report sketch -> photo-edge acc@1 and acc@10 on `split`, with baselines; for validation, training holds its pairs out"
