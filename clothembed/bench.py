@@ -134,26 +134,27 @@ QMUL_RECIPE = {**{k: v for k, v in RECIPES['default'].items() if k != 'dataset_n
                'real_photos': None, 'bs': 64, 'trunk_views': 8, 'augment': 'strokes',   # no garment photos, 8 cached views of each (small) set, line drawings' augmentation,
                'steps': 300, 'wise': 1.0}   # and, chosen on QMUL's validation pairs (benchmarks/dev/qmul_sweep.py), twice the steps and the trained weights alone
 
-def qmul_bench(root, category:str, out, split:str='test', seed:int=0, quiet=True, **kw):
+def qmul_bench(root, category:str, out, split:str='test', seed:int=0, quiet=True, baselines:bool=True, **kw):
     "Train on a QMUL category, then report sketch -> photo-edge acc@1 and acc@10 on `split`, with baselines; for validation, training holds its pairs out"
     tune = split == 'validation'
     cfg = TrainConfig(**{**dict(run_id=_run_id(f"qmul_{category}" + '_tune' * tune, seed), dataset_name='qmul', dset_mode='natural_image', model_type='dual',
                                 data_root=str(root), qmul_category=category, qmul_hold_out=tune, seed=seed, out=str(out)), **kw})
     t0 = time.time(); train(cfg, restore=False, quiet=quiet); secs = time.time() - t0
-    res = qmul_scores(CheckpointModel(ckpt_file(cfg)), root, category, split, cfg.size)
+    res = qmul_scores(CheckpointModel(ckpt_file(cfg)), root, category, split, cfg.size, baselines)
     return dict(category=category, split=split, test_pairs=res.pop('pairs'), train_seconds=round(secs, 1), checkpoint=str(ckpt_file(cfg)),
                 config={k: v for k, v in cfg.asdict().items() if k in kw}, **res)
 
-def qmul_scores(cm, root, category:str, split:str='test', size:int=224) -> dict:
-    "Sketch -> photo-edge acc@1 and acc@10 on a QMUL split: of the model `cm` (a `CheckpointModel`), raw pixels and ImageNet Lite0 at `size`"
+def qmul_scores(cm, root, category:str, split:str='test', size:int=224, baselines:bool=True) -> dict:
+    "Sketch -> photo-edge acc@1 and acc@10 on a QMUL split: of the model `cm` (a `CheckpointModel`), and with `baselines`, of raw pixels and ImageNet Lite0 at `size`"
     sk, ed = (dataset_items('qmul', root, split, m, category=category) for m in ('line_drawing', 'natural_image'))
     acc = lambda Xs, Xe: cross_domain_recall(Xs, sk.groups, Xe, ed.groups, ks=(1, 10))
-    return dict(pairs=len(sk), model=acc(cm.embed(sk, 2), cm.embed(ed, 1)),
-                raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, size), imagenet_features(ed, size)))
+    res = dict(pairs=len(sk), model=acc(cm.embed(sk, 2), cm.embed(ed, 1)))
+    if baselines: res.update(raw_pixels=acc(raw_pixels(sk), raw_pixels(ed)), imagenet_lite0=acc(imagenet_features(sk, size), imagenet_features(ed, size)))
+    return res
 
 def qmul_seeds(root, category:str, out, seeds:int=1, **kw) -> dict:
     "`qmul_bench` over `seeds` seeds: the first seed's result with the model's mean (and `model_std`, `seeds`) where there are several"
-    runs = [qmul_bench(root, category, out, seed=s, **kw) for s in range(seeds)]
+    runs = [qmul_bench(root, category, out, seed=s, baselines=s == 0, **kw) for s in range(seeds)]   # the baselines do not depend on the seed
     if seeds == 1: return runs[0]
     ms = [r['model'] for r in runs]
     return {**runs[0], 'model': _over_seeds(ms, np.mean), 'model_std': _over_seeds(ms, np.std), 'seeds': ms,

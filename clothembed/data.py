@@ -482,10 +482,11 @@ def qmul(root, # folder with `{category}_{sketch,edge}_db_{train,test}.mat`
     try: a = loadmat(f)['data']
     except Exception as e: raise DataError(f"{f}: cannot read MATLAB data ({e})") from None
     kind = 'sketch' if mode == 'line_drawing' else 'edge'
-    val = lambda i: i % QMUL_VALIDATION_EVERY == QMUL_VALIDATION_EVERY - 1
-    keep = {'validation': val, 'train': (lambda i: not val(i)) if hold_out else (lambda i: True)}.get(split, lambda i: True)
-    items = [dict(id=f"{category}_{part}_{kind}_{i:04d}", array=i, group=str(i), category=category)
-             for i in range(len(a)) if keep(i)]
+    rows = range(len(a))
+    if split == 'validation' or (split == 'train' and hold_out):
+        val = {i for i in rows if i % QMUL_VALIDATION_EVERY == QMUL_VALIDATION_EVERY - 1}
+        rows = [i for i in rows if (i in val) == (split == 'validation')]
+    items = [dict(id=f"{category}_{part}_{kind}_{i:04d}", array=i, group=str(i), category=category) for i in rows]
     return ItemSet(items, 'natural_image', f"qmul:{f.resolve()}", arrays=a)
 
 FASHION_MNIST = Path('/usr/share/datasets/fashion-mnist')   # Debian's dataset-fashion-mnist (MIT licence)

@@ -20,11 +20,12 @@ from sklearn.decomposition import PCA
 from .core import DataError, ArgumentError, cache_dir, find_data, atomic_path, file_lock, files_stamp, value_key
 from .data import ItemSet, image_folder, real_photos_set, find_real_photos
 from .cache import ItemStore, normalize_int
+from .checkpoint import CheckpointModel, read_checkpoint
 from .losses import SumLoss
 
 # %% auto #0
 __all__ = ['cached_views', 'FeatureRows', 'pk_rows', 'FeatureDL', 'RelationDistill', 'FrozenBNStats', 'wise_mix', 'WiSE',
-           'pca_head', 'feature_rows', 'split_learner']
+           'wise_models', 'pca_head', 'feature_rows', 'split_learner']
 
 # %% ../nbs/06a_trunk.ipynb #2d22c96a
 @torch.no_grad()
@@ -133,6 +134,14 @@ class WiSE(Callback):
     def after_epoch(self):
         if self.alpha >= 1 or self.learn.epoch != self.learn.n_epoch - 1: return
         with torch.no_grad(): self.learn.model.load_state_dict(wise_mix(self.learn.model.state_dict(), self.start, self.alpha))
+
+def wise_models(trained, # checkpoint of a run trained with `wise=1` (the trained weights)
+                start, # checkpoint of the same run's starting weights (`wise=0`, one step)
+                alphas): # the mixes to yield
+    "`(alpha, CheckpointModel)` for each WiSE-FT mix of two checkpoints, to sweep the mix after training: one model, its weights replaced at each mix"
+    T, S = read_checkpoint(trained)[0], read_checkpoint(start)[0]; cm = CheckpointModel(trained)
+    for a in alphas:
+        cm.model.load_state_dict(wise_mix(T, S, a)); yield a, cm
 
 # %% ../nbs/06a_trunk.ipynb #a5c355d9
 def pca_head(model, # a `SplitEncoder`

@@ -6,8 +6,8 @@
 QMUL has no validation split; clothembed's is every 5th training pair (`clothembed.data.QMUL_VALIDATION_EVERY`: shoes 60,
 chairs 40), and these runs train on the other training pairs alone (`qmul_hold_out`). Each run trains `QMUL_RECIPE` (with the
 `--set` overrides) once with `wise=1` (the trained weights) and once with `wise=0` for one step (the starting weights); every mix
-is then a weighted sum of the two checkpoints (`wise_sweep.mixes`), scored by sketch -> edge-map acc@1 and acc@10 among the
-validation pairs. Writes `{out}/results.jsonl`, one line per category, seed and mix, and prints the table of means
+is then a weighted sum of the two checkpoints (`clothembed.trunk.wise_models`), scored by sketch -> edge-map acc@1 and acc@10
+among the validation pairs (raw pixels and ImageNet Lite0 beside it on each run's first mix). Writes `{out}/results.jsonl`, one line per category, seed and mix, and prints the table of means
 (`--table` prints it alone, from `{out}/results.jsonl`).
 """
 import argparse, json, sys
@@ -15,8 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 import numpy as np
 from clothembed.bench import find_qmul, qmul_bench, qmul_scores, QMUL_RECIPE
-sys.path.insert(0, str(Path(__file__).parent))
-from wise_sweep import mixes
+from clothembed.trunk import wise_models
 
 def table(results:Path) -> str:
     "Validation acc@1 of every run and mix as Markdown: each category's mean (and its seeds), and the mean of the categories' means"
@@ -46,11 +45,12 @@ def main():
     tag = ''.join(c if c.isalnum() else '_' for c in a.name)
     for c in a.categories.split(','):
         for seed in map(int, a.seeds.split(',')):
-            runs = [qmul_bench(q, c, out, 'validation', seed, **{**kw, 'wise': w, 'run_id': f"qmul_{c}_{tag}_s{seed}_w{w:g}", **({'steps': 1} if w == 0 else {})})
+            runs = [qmul_bench(q, c, out, 'validation', seed, baselines=False, **{**kw, 'wise': w, 'run_id': f"qmul_{c}_{tag}_s{seed}_w{w:g}", **({'steps': 1} if w == 0 else {})})
                     for w in (1.0, 0.0)]
-            for alpha, cm in mixes([r['checkpoint'] for r in runs], [float(x) for x in a.alphas.split(',')]):
+            alphas = [float(x) for x in a.alphas.split(',')]
+            for alpha, cm in wise_models(*[r['checkpoint'] for r in runs], alphas):
                 r = dict(name=a.name, overrides=a.set, category=c, seed=seed, alpha=alpha, train_seconds=runs[0]['train_seconds'],
-                         **qmul_scores(cm, q, c, 'validation', kw['size']))
+                         **qmul_scores(cm, q, c, 'validation', kw['size'], baselines=alpha == alphas[0]))
                 print(json.dumps(r), flush=True)
                 with open(out / 'results.jsonl', 'a') as f: f.write(json.dumps(r) + '\n')
     print(table(out / 'results.jsonl'))

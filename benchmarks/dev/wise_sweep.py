@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 from clothembed.config import TrainConfig
 from clothembed.train import train
-from clothembed.checkpoint import CheckpointModel, ckpt_file, read_checkpoint
+from clothembed.checkpoint import ckpt_file
 from clothembed.data import real_photos_set, ItemSet
 from clothembed.bench import (real_photo_sets, find_clothing_small, held_out_kinds_folder, imagenet_features, find_fashion_mnist,
                               real_photo_metrics, HELD_OUT_KINDS)
 from clothembed.metrics import retrieval_metrics
 from clothembed.synth import default_data
-from clothembed.trunk import wise_mix
+from clothembed.trunk import wise_models
 
 def kind_metrics(X, kinds:np.ndarray):
     "P@1 and MAP@R of kind, leave-one-out, over all queries and over the held-out kinds' (their kinds' figures weighted by count)"
@@ -53,12 +53,6 @@ def trained_pair(name, overrides, real_photos, seed, root, out) -> tuple:
         cks.append(ckpt_file(cfg))
     return tuple(cks)
 
-def mixes(cks, alphas):
-    "`(alpha, CheckpointModel)` for each mix of the trained and starting weights"
-    T, S = read_checkpoint(cks[0])[0], read_checkpoint(cks[1])[0]; cm = CheckpointModel(cks[0])
-    for a in alphas:
-        cm.model.load_state_dict(wise_mix(T, S, a)); yield a, cm
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--seeds', default='0,1'); p.add_argument('--alphas', default='0.5,0.7,1.0'); p.add_argument('--out', default='wise_sweep')
@@ -80,14 +74,14 @@ def main():
     log(dict(name='ImageNet Lite0 224 px', selection=kind_metrics(f(sel), kinds)))
     for seed in map(int, a.seeds.split(',')):
         full = trained_pair(f"{a.name}_full", ov, a.real_photos or str(cs / 'train'), seed, root, out)
-        for al, cm in mixes(full, alphas):
+        for al, cm in wise_models(*full, alphas):
             m = real_photo_metrics(lambda s: cm.embed(s, 1), val); p1 = lambda k: m[k]['precision_at_1']
             r = dict(name=a.name, runs='all kinds', seed=seed, wise=al, overrides=ov, p1=p1('plain'), map=m['plain']['map_at_r'],
                      hue_drop=p1('plain') - p1('hue120'), grey_drop=p1('plain') - p1('grey'))
             if fm is not None: r['fashion_mnist_p1'] = retrieval_metrics(cm.embed(fm, 1), fm.groups)['precision_at_1']
             log(r)
         part = trained_pair(f"{a.name}_held", ov, a.real_photos_held or str(held_out_kinds_folder(cs / 'train')), seed, root, out)
-        for al, cm in mixes(part, alphas):
+        for al, cm in wise_models(*part, alphas):
             log(dict(name=a.name, runs=f"without {', '.join(HELD_OUT_KINDS)}", seed=seed, wise=al, overrides=ov, selection=kind_metrics(cm.embed(sel, 1), kinds)))
 
 if __name__ == '__main__': main()
